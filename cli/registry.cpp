@@ -1,0 +1,110 @@
+#include "cli/registry.hpp"
+
+#include <algorithm>
+
+#include "protocols/raft/config.hpp"
+
+namespace faultline {
+namespace {
+
+const char* const kStatKeys[] = {"mean", "p50", "p90", "p99", "p999", "max", "min"};
+
+std::vector<ProtocolInfo> build_protocols() {
+  std::vector<ProtocolInfo> all;
+
+  ProtocolInfo raft;
+  raft.name = "raft";
+  raft.summary = "Raft consensus (Ongaro & Ousterhout, extended paper) with a linearizable KV store";
+  raft.implemented = true;
+  raft.params = raft::param_schema();
+  raft.roles = {"leader", "follower", "candidate"};
+  raft.checks = {
+      {"raft.safety",
+       "election safety, log matching, leader completeness and state machine safety after every "
+       "event, and no acknowledged write lost at the end (extended paper Figure 3)",
+       true},
+      {"linearizable", "linearizability of the client history (kv model); arrives with issue 3",
+       false},
+  };
+  raft.default_checks = {"raft.safety"};
+  raft.metrics = {
+      {"leader_changes", "times a new leader was elected after the first", false},
+      {"terms", "highest term reached", false},
+      {"elections", "elections won (leaders elected, the first one included)", false},
+      {"election_time_ms", "time from losing a leader (crash, isolation) to the next leader", true},
+      {"first_leader_ms", "time until the first leader was elected", false},
+      {"unavailable_ms", "total time without a leader able to commit", false},
+      {"recovered_after_crash", "1 when a leader was elected after the last leader crash", false},
+      {"recovery_time_ms", "time from the first leader crash to the next leader's first heartbeat",
+       false},
+      {"rpcs.request_vote", "RequestVote messages sent", false},
+      {"rpcs.append_entries", "AppendEntries messages sent", false},
+      {"rpcs.client_request", "client requests sent", false},
+      {"commit_index", "highest commit index reached", false},
+  };
+  raft.workload_ops = {"get", "put", "append", "cas"};
+  all.push_back(raft);
+
+  for (const auto& [name, summary] : std::vector<std::pair<std::string, std::string>>{
+           {"chain", "chain replication (van Renesse & Schneider, OSDI 2004)"},
+           {"primary-backup", "primary/backup replication"},
+           {"craq", "CRAQ (Terrace & Freedman, ATC 2009)"},
+           {"gfs", "the Google File System (SOSP 2003)"},
+           {"mapreduce", "MapReduce (Dean & Ghemawat, OSDI 2004)"},
+           {"vmft", "VMware fault-tolerant virtual machines (2010)"}}) {
+    ProtocolInfo p;
+    p.name = name;
+    p.summary = summary + " (not implemented yet)";
+    all.push_back(p);
+  }
+  return all;
+}
+
+}  // namespace
+
+const std::vector<ProtocolInfo>& protocols() {
+  static const std::vector<ProtocolInfo> all = build_protocols();
+  return all;
+}
+
+const ProtocolInfo* find_protocol(std::string_view name) {
+  for (const auto& p : protocols())
+    if (p.name == name) return &p;
+  return nullptr;
+}
+
+const std::vector<MetricSpec>& common_metrics() {
+  static const std::vector<MetricSpec> metrics = {
+      {"violations", "distinct violation records from all checks", false},
+      {"faults_without_target", "faults whose target matched nobody when they fired", false},
+      {"sim_time_s", "simulated time at the end of the run", false},
+      {"events", "events recorded in events.jsonl", false},
+      {"ops_ok", "client operations completed ok", false},
+      {"ops_failed", "client operations that certainly did not happen", false},
+      {"ops_info", "client operations with unknown outcome (timed out)", false},
+      {"throughput_ops_s", "ok operations per simulated second of client activity", false},
+      {"latency_ms", "latency of ok operations, nearest-rank percentiles", true},
+  };
+  return metrics;
+}
+
+std::vector<std::string> metric_paths(const ProtocolInfo& protocol) {
+  std::vector<std::string> paths;
+  auto add = [&](const MetricSpec& m) {
+    if (!m.stats) {
+      paths.push_back(m.path);
+      return;
+    }
+    for (const char* key : kStatKeys) paths.push_back(m.path + "." + key);
+  };
+  for (const auto& m : common_metrics()) add(m);
+  for (const auto& m : protocol.metrics) add(m);
+  return paths;
+}
+
+bool is_known_metric(const ProtocolInfo& protocol, std::string_view path) {
+  const auto paths = metric_paths(protocol);
+  return std::find(paths.begin(), paths.end(), path) != paths.end();
+}
+
+}  // namespace faultline

@@ -1,0 +1,158 @@
+// The in-memory form of a scenario file (SCENARIOS.md, "A scenario"), after validation and
+// defaults. The loader (scenario_loader.cpp) is the only code that reads YAML; everything
+// downstream trusts these values.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "common/params.hpp"
+#include "common/time.hpp"
+
+namespace faultline {
+
+/// A place in a scenario file, 1-based, for error messages.
+struct SourceLoc {
+  std::string file;
+  int line = 0;
+  int column = 0;
+};
+
+/// Bad input: printed as `file:line:col: error: message` and exit code 2.
+class ScenarioError : public std::runtime_error {
+ public:
+  ScenarioError(SourceLoc loc, std::string message, std::string suggestion = {});
+  const SourceLoc& loc() const { return loc_; }
+  const std::string& message() const { return message_; }
+  const std::string& suggestion() const { return suggestion_; }
+  /// "file:line:col: error: message (suggestion)"
+  std::string format() const;
+
+ private:
+  SourceLoc loc_;
+  std::string message_;
+  std::string suggestion_;
+};
+
+enum class Topology { Star, Racks, TwoSwitch };
+
+struct DiskSpec {
+  double read_bytes_s = 30e6;
+  double write_bytes_s = 30e6;
+  Duration sync_latency = 0;  // stable-storage fsync latency added to every persist
+};
+
+struct RacksSpec {
+  int racks = 1;
+  int hosts_per_rack = 1;
+  double uplink_bytes_s = 1.25e9;
+  double core_bytes_s = 2e10;
+};
+
+struct ClusterSpec {
+  std::vector<std::string> server_names;  // n1..nN, or `names:`
+  Topology topology = Topology::Star;
+  Duration latency = kMillisecond;         // one-way, host to switch
+  double bandwidth_bytes_s = 1.25e8;       // per host link (1Gbps)
+  double speed_flops = 1e9;                // host CPU speed
+  std::optional<DiskSpec> disk;            // absent: no disk model, storage sync latency 0
+  std::string network_model = "exact";     // exact (CM02, factors 1) | tcp (LV08)
+  std::optional<RacksSpec> racks;          // topology racks
+};
+
+struct WorkloadSpec {
+  int clients = 0;                          // client nodes c1..cN
+  std::optional<std::int64_t> ops;          // closed loop: operations per client
+  std::optional<double> rate_per_s;         // open loop: operations per second (all clients)
+  std::vector<std::pair<std::string, double>> mix;  // operation -> weight, file order
+  int keys = 1;
+  Duration rpc_timeout = 100 * kMillisecond;
+  Duration client_timeout = kSecond;
+  Duration start = 0;                       // when clients begin
+};
+
+/// A fault target as written: node names and/or role words ("leader", "random-2", "all"),
+/// resolved when the fault fires (SCENARIOS.md, "Fault semantics").
+struct TargetSpec {
+  std::vector<std::string> items;
+  SourceLoc loc;
+};
+
+enum class FaultKind { Crash, Restart, Partition, Isolate, Cut, Heal, Slow, Network, Elect, Nemesis };
+const char* to_string(FaultKind kind);
+
+struct SlowSpec {
+  TargetSpec node;
+  double cpu = 1.0;     // divide CPU speed by this
+  double disk = 1.0;    // divide disk bandwidth by this
+  Duration latency = 0; // add to the node's link latency
+};
+
+struct LongDelay {
+  double p = 0.0;
+  DurationRange delay;
+};
+
+struct NetworkSpec {
+  bool reliable = false;                   // `network: reliable`
+  std::optional<TargetSpec> from;          // absent: all links
+  std::optional<TargetSpec> to;
+  std::optional<double> drop;
+  std::optional<double> duplicate;
+  std::optional<DurationRange> delay;
+  std::optional<LongDelay> long_delay;
+};
+
+struct NemesisSpec {
+  std::vector<std::string> faults;         // crash | restart | partition
+  DurationRange every;
+  Time until = 0;
+};
+
+struct FaultSpec {
+  int index = 0;                // position in the file's fault list
+  FaultKind kind = FaultKind::Crash;
+  DurationRange at;             // lo == hi when fixed
+  std::optional<Duration> for_duration;
+  TargetSpec target;            // crash, restart, isolate, heal, elect
+  std::vector<TargetSpec> groups;  // partition
+  std::optional<TargetSpec> cut_from, cut_to;
+  SlowSpec slow;
+  NetworkSpec network;
+  NemesisSpec nemesis;
+  nlohmann::json spec;          // the fault as written (for report.json `faults[].spec`)
+  SourceLoc loc;
+};
+
+/// `metric op number`, e.g. `election_time_ms.max < 1000`.
+struct Expectation {
+  std::string text;    // as written
+  std::string metric;  // dotted path into report.json
+  std::string op;      // == != < <= > >=
+  double value = 0;
+  SourceLoc loc;
+};
+
+struct Scenario {
+  std::string file;
+  std::string name;
+  std::string description;
+  std::string protocol;
+  std::uint64_t seed = 1;
+  Duration duration = 10 * kSecond;
+  ClusterSpec cluster;
+  ParamValues params;
+  WorkloadSpec workload;
+  std::vector<FaultSpec> faults;  // sorted by `at` (lo), file order for equal times
+  std::vector<std::string> checks;
+  std::vector<Expectation> expect;
+  std::optional<Expectation> stop_when;
+  nlohmann::json effective;       // the effective scenario after defaults and --set (report `config`)
+};
+
+}  // namespace faultline
