@@ -31,16 +31,22 @@ std::vector<ProtocolInfo> build_protocols() {
       {"leader_changes", "times a new leader was elected after the first", false},
       {"terms", "highest term reached", false},
       {"elections", "elections won (leaders elected, the first one included)", false},
-      {"election_time_ms", "time from losing a leader (crash, isolation) to the next leader", true},
+      {"election_time_ms",
+       "time from losing the leader (crash, isolation, minority partition, step-down) to the next "
+       "leader",
+       true},
       {"first_leader_ms", "time until the first leader was elected", false},
       {"unavailable_ms", "total time without a leader able to commit", false},
-      {"recovered_after_crash", "1 when a leader was elected after the last leader crash", false},
-      {"recovery_time_ms", "time from the first leader crash to the next leader's first heartbeat",
-       false},
       {"rpcs.request_vote", "RequestVote messages sent", false},
       {"rpcs.append_entries", "AppendEntries messages sent", false},
       {"rpcs.client_request", "client requests sent", false},
+      {"rpcs.request_vote_reply", "RequestVote replies sent", false},
+      {"rpcs.append_entries_reply", "AppendEntries replies sent", false},
+      {"rpcs.client_reply", "client replies sent", false},
       {"commit_index", "highest commit index reached", false},
+      {"leader_at_end", "1 when a leader (not since lost) exists at the end of the run", false},
+      {"log_truncations", "times a follower deleted conflicting uncommitted entries (§5.3)", false},
+      {"entries_truncated", "log entries deleted by those truncations", false},
   };
   raft.workload_ops = {"get", "put", "append", "cas"};
   all.push_back(raft);
@@ -84,6 +90,10 @@ const std::vector<MetricSpec>& common_metrics() {
       {"ops_info", "client operations with unknown outcome (timed out)", false},
       {"throughput_ops_s", "ok operations per simulated second of client activity", false},
       {"latency_ms", "latency of ok operations, nearest-rank percentiles", true},
+      {"final_phase.ops_ok", "ok operations completed after the last fault instant", false},
+      {"final_phase.ops_info", "operations with unknown outcome in the last phase", false},
+      {"final_phase.throughput_ops_s", "throughput in the last phase", false},
+      {"final_phase.latency_ms", "latency of ok operations in the last phase", true},
   };
   return metrics;
 }

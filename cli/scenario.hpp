@@ -60,6 +60,7 @@ struct ClusterSpec {
   Duration latency = kMillisecond;         // one-way, host to switch
   double bandwidth_bytes_s = 1.25e8;       // per host link (1Gbps)
   double speed_flops = 1e9;                // host CPU speed
+  double message_cost_flops = 1e4;         // CPU work to handle one message (`message_cost`)
   std::optional<DiskSpec> disk;            // absent: no disk model, storage sync latency 0
   std::string network_model = "exact";     // exact (CM02, factors 1) | tcp (LV08)
   std::optional<RacksSpec> racks;          // topology racks

@@ -4,6 +4,7 @@
 // `faultline explain PROTOCOL` prints the same schema.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -46,18 +47,33 @@ struct DurationRange {
   Duration hi = 0;
 };
 
+// Duration and std::int64_t are the same type, so the variant holds it twice: alternative 0 is a
+// Duration, alternative 2 an Integer. Build those two with std::in_place_index<0> / <2> (or the
+// set_duration / set_integer helpers); a bare int64 would be ambiguous.
 using ParamValue = std::variant<Duration, DurationRange, std::int64_t, double, bool, std::string,
                                 std::vector<std::string>, std::uint64_t>;
+inline constexpr std::size_t kParamDurationIndex = 0;
+inline constexpr std::size_t kParamIntegerIndex = 2;
 
 /// Validated parameter values: every declared key is present (defaults filled in).
 class ParamValues {
  public:
   void set(const std::string& name, ParamValue value) { values_[name] = std::move(value); }
+  void set_duration(const std::string& name, Duration d) {
+    set(name, ParamValue(std::in_place_index<kParamDurationIndex>, d));
+  }
+  void set_integer(const std::string& name, std::int64_t n) {
+    set(name, ParamValue(std::in_place_index<kParamIntegerIndex>, n));
+  }
   bool has(const std::string& name) const { return values_.count(name) != 0; }
 
-  Duration duration(const std::string& name) const { return std::get<Duration>(at(name)); }
+  Duration duration(const std::string& name) const {
+    return std::get<kParamDurationIndex>(at(name));
+  }
   DurationRange range(const std::string& name) const { return std::get<DurationRange>(at(name)); }
-  std::int64_t integer(const std::string& name) const { return std::get<std::int64_t>(at(name)); }
+  std::int64_t integer(const std::string& name) const {
+    return std::get<kParamIntegerIndex>(at(name));
+  }
   double real(const std::string& name) const { return std::get<double>(at(name)); }
   bool flag(const std::string& name) const { return std::get<bool>(at(name)); }
   const std::string& text(const std::string& name) const { return std::get<std::string>(at(name)); }

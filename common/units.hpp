@@ -13,9 +13,12 @@
 namespace faultline::units {
 
 /// A parse result: the value, or a message ("expected a duration with a unit such as 250ms").
+/// On some errors `suggestion` holds the text probably meant ("300ms" for "300", "10%" for "10"
+/// as a probability); messages never contain it, callers print it as "did you mean ...".
 template <class T>
 struct Parsed {
   std::variant<T, std::string> v;
+  std::string suggestion;
   bool ok() const { return v.index() == 0; }
   const T& value() const { return std::get<0>(v); }
   const std::string& error() const { return std::get<1>(v); }
@@ -36,9 +39,23 @@ Parsed<double> parse_speed(std::string_view text);
 /// `200/s` -> operations per second.
 Parsed<double> parse_rate(std::string_view text);
 
-/// For reports and `explain`: 150000000 -> "150ms", 1500000000 -> "1.5s".
+/// The duration a bare number probably meant, for error messages: "" when `text` is not a bare
+/// number. Timeouts and latencies (`whole_run` false): "300" -> "300ms", "0.5" -> "0.5s". Times
+/// within the run (`duration`, `at`, `for`, `until`; `whole_run` true): "10" -> "10s",
+/// "2000" -> "2000ms".
+std::string guess_duration(std::string_view text, bool whole_run = false);
+
+/// For reports and `explain`: 150000000 -> "150ms", 1500000000 -> "1.5s". The largest unit that
+/// gives an exact value with at most 3 decimals (min and h only when whole); parse_duration
+/// reads every result back exactly.
 std::string format_duration(Duration d);
-/// 125000000 -> "1Gbps"
+/// 125000000 -> "1Gbps", 30000000 -> "30MB/s" (the shorter of the bit and byte forms).
 std::string format_bandwidth(double bytes_per_second);
+/// 64000000 -> "64MB", 1048576 -> "1MiB", 100 -> "100B" (the shorter of the two forms).
+std::string format_size(std::uint64_t bytes);
+/// 2000000000 -> "2Gf".
+std::string format_speed(double flops);
+/// 200 -> "200/s".
+std::string format_rate(double per_second);
 
 }  // namespace faultline::units

@@ -1,0 +1,141 @@
+#include "cli/run.hpp"
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <system_error>
+
+#include <fmt/format.h>
+
+#include "cli/registry.hpp"
+#include "cli/scenario_loader.hpp"
+#include "faults/controller.hpp"
+#include "reports/operations.hpp"
+#include "reports/raft_metrics.hpp"
+#include "reports/report.hpp"
+#include "sim/engine.hpp"
+#include "sim/raft_world.hpp"
+
+namespace faultline {
+namespace fs = std::filesystem;
+namespace {
+
+/// Chooses and prepares the output directory; an error message when it must be refused.
+std::optional<std::string> prepare_out_dir(const RunOptions& options, const Scenario& scenario,
+                                           fs::path& dir) {
+  std::error_code ec;
+  if (options.out) {
+    dir = *options.out;
+    if (fs::exists(dir, ec) && !fs::is_empty(dir, ec) && !options.force)
+      return fmt::format("{}: error: output directory exists and is not empty (use --force to replace it)",
+                         dir.string());
+  } else {
+    dir = fs::path("runs") / fmt::format("{}-seed{}", scenario.name, scenario.seed);
+  }
+  if (fs::exists(dir, ec)) {
+    if (!fs::is_directory(dir, ec))
+      return fmt::format("{}: error: output path exists and is not a directory", dir.string());
+    for (const auto& entry : fs::directory_iterator(dir, ec)) fs::remove_all(entry.path(), ec);
+  }
+  fs::create_directories(dir, ec);
+  if (ec) return fmt::format("{}: error: cannot create output directory: {}", dir.string(), ec.message());
+  return std::nullopt;
+}
+
+void write_file(const fs::path& path, const std::string& text) {
+  std::ofstream out(path, std::ios::binary);
+  out << text;
+}
+
+nlohmann::json live_metrics(const RunRecord& record) {
+  nlohmann::json m = reports::operation_metrics(reports::pair_operations(record.history), {});
+  m.update(reports::raft_metrics(record));
+  m["violations"] = record.violations.size();
+  m["sim_time_s"] = to_seconds(record.end_time);
+  return m;
+}
+
+}  // namespace
+
+int run_scenario(const RunOptions& options) {
+  const auto wall_start = std::chrono::steady_clock::now();
+  Scenario scenario;
+  try {
+    scenario = load_scenario(options.file, options.sets);
+  } catch (const ScenarioError& e) {
+    std::cerr << e.format() << "\n";
+    return 2;
+  }
+  if (options.seed) {
+    scenario.seed = *options.seed;
+    scenario.effective["seed"] = *options.seed;
+  }
+  fs::path out_dir;
+  if (auto refusal = prepare_out_dir(options, scenario, out_dir)) {
+    std::cerr << *refusal << "\n";
+    return 2;
+  }
+
+  sim::SimEngine engine(scenario.cluster.network_model);
+  const double message_cost = scenario.cluster.message_cost_flops;
+  sim::RunContext ctx(scenario.cluster, sim::RaftWorld::node_table(scenario), scenario.seed,
+                      faults::Controller::cpu_factors(scenario), message_cost);
+  sim::RaftWorld world(scenario, ctx);
+
+  std::function<bool()> stop_check;
+  if (scenario.stop_when) {
+    const Expectation stop = *scenario.stop_when;
+    stop_check = [&ctx, &world, stop] {
+      world.collect_violations();
+      ctx.record.end_time = sim::SimEngine::now();
+      const auto metrics = live_metrics(ctx.record);
+      const auto verdict =
+          reports::evaluate(reports::ExpectationInput{stop.text, stop.metric, stop.op, stop.value}, metrics);
+      return verdict["ok"].get<bool>();
+    };
+  }
+  faults::Controller controller(scenario, ctx, world, stop_check);
+  world.start();
+  controller.spawn();
+  engine.run();
+  world.finish();
+
+  reports::ReportInputs in;
+  in.scenario = scenario.name;
+  in.scenario_file = options.file;
+  in.description = scenario.description;
+  in.protocol = scenario.protocol;
+  in.seed = scenario.seed;
+  in.config = scenario.effective;
+  in.network_model = engine.description();
+  in.faultline_version = FAULTLINE_VERSION;
+  in.simgrid_version = sim::SimEngine::simgrid_version();
+  in.checks = scenario.checks;
+  for (const auto& e : scenario.expect) in.expect.push_back({e.text, e.metric, e.op, e.value});
+  in.wall_time_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
+
+  nlohmann::json report = reports::build_report(in, ctx.record, reports::raft_metrics(ctx.record));
+
+  std::string history;
+  for (const auto& h : ctx.record.history) history += to_json(h).dump() + "\n";
+  std::string events;
+  for (const auto& e : ctx.record.events) {
+    nlohmann::json j = {{"time_s", to_seconds(e.time)},
+                        {"node", e.node == kNoNode ? nlohmann::json(nullptr) : nlohmann::json(ctx.record.name(e.node))},
+                        {"kind", e.kind}};
+    if (e.fields.is_object())
+      for (const auto& [k, v] : e.fields.items())
+        if (!j.contains(k)) j[k] = v;
+    events += j.dump() + "\n";
+  }
+  const std::string summary = reports::summary_text(report, ctx.record, out_dir.string());
+  write_file(out_dir / "report.json", report.dump(2) + "\n");
+  write_file(out_dir / "history.jsonl", history);
+  write_file(out_dir / "events.jsonl", events);
+  write_file(out_dir / "summary.txt", summary);
+  if (!options.quiet) std::cout << summary;
+  return reports::run_exit_code(report, !scenario.expect.empty());
+}
+
+}  // namespace faultline

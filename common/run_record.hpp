@@ -1,0 +1,61 @@
+// Everything a run records as it goes, in the order it happened: the material reports/ turns
+// into report.json, events.jsonl, history.jsonl and the summary. Plain data, no SimGrid.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "common/history.hpp"
+#include "common/ids.hpp"
+#include "common/time.hpp"
+
+namespace faultline {
+
+/// One line of events.jsonl: something a core or the simulator did.
+struct EventRecord {
+  Time time = 0;
+  NodeId node = kNoNode;  // kNoNode: the simulator itself (faults, run start/end)
+  std::string kind;
+  nlohmann::json fields;  // a JSON object
+};
+
+/// A fault as it fired (or was undone): report.json `faults`.
+struct FaultRecord {
+  Time time = 0;
+  int fault_index = -1;          // position in the scenario's fault list (-1: nemesis-generated)
+  std::string kind;              // crash, restart, partition, ..., or "undo <kind>"
+  nlohmann::json spec;           // as written
+  std::optional<std::vector<std::string>> target;  // resolved node names; nullopt: matched nobody
+  std::string note;              // e.g. "nemesis", "for: 4s elapsed"
+};
+
+/// A safety violation found during the run (recorded, never asserted).
+struct ViolationRecord {
+  Time time = 0;
+  std::vector<std::string> nodes;
+  std::string check;   // e.g. "raft.safety/election_safety"
+  std::string detail;  // one sentence a reader can follow
+  nlohmann::json data; // term, index, ...
+};
+
+struct RunRecord {
+  std::vector<NodeInfo> nodes;  // servers first, then clients, by NodeId
+  std::vector<EventRecord> events;
+  std::vector<HistoryEntry> history;
+  std::vector<FaultRecord> faults;
+  std::vector<ViolationRecord> violations;
+  std::map<std::string, std::int64_t> messages_sent;  // per message kind
+  std::int64_t messages_dropped = 0;
+  std::int64_t messages_duplicated = 0;
+  Time end_time = 0;
+  bool stopped_early = false;  // stop_when held before `duration`
+
+  const std::string& name(NodeId id) const { return nodes.at(static_cast<std::size_t>(id)).name; }
+};
+
+}  // namespace faultline

@@ -1,0 +1,372 @@
+#include "faults/controller.hpp"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+#include <simgrid/s4u/Actor.hpp>
+#include <simgrid/s4u/Engine.hpp>
+
+#include "faults/targets.hpp"
+#include "sim/engine.hpp"
+
+namespace faultline::faults {
+namespace {
+
+constexpr Duration kStopPoll = 10 * kMillisecond;
+
+bool later(const auto& a, const auto& b) { return a.at != b.at ? a.at > b.at : a.seq > b.seq; }
+
+}  // namespace
+
+Controller::Controller(const Scenario& scenario, sim::RunContext& ctx, sim::World& world,
+                       std::function<bool()> stop_check)
+    : scenario_(scenario),
+      ctx_(ctx),
+      world_(world),
+      stop_check_(std::move(stop_check)),
+      rng_(Rng(scenario.seed).fork("faults")) {
+  // Random `at` instants are drawn in file order, so they do not depend on sorting.
+  std::vector<const FaultSpec*> by_index;
+  for (const auto& f : scenario_.faults) by_index.push_back(&f);
+  std::sort(by_index.begin(), by_index.end(),
+            [](auto* a, auto* b) { return a->index < b->index; });
+  std::map<int, Time> at;
+  for (const FaultSpec* f : by_index) at[f->index] = rng_.uniform(f->at.lo, f->at.hi);
+  for (const auto& f : scenario_.faults) {
+    const FaultSpec* fault = &f;
+    schedule(at[f.index], [this, fault] { fire(*fault); });
+  }
+}
+
+std::vector<double> Controller::cpu_factors(const Scenario& scenario) {
+  std::vector<double> factors;
+  for (const auto& f : scenario.faults)
+    if (f.kind == FaultKind::Slow && f.slow.cpu != 1.0) factors.push_back(f.slow.cpu);
+  return factors;
+}
+
+void Controller::spawn() {
+  auto* host = ctx_.platform.host(0);
+  simgrid::s4u::Actor::create("faults", host, [this] { main(); });
+}
+
+void Controller::schedule(Time at, std::function<void()> run) {
+  queue_.push_back(Action{at, next_seq_++, std::move(run)});
+  std::push_heap(queue_.begin(), queue_.end(), [](auto& a, auto& b) { return later(a, b); });
+}
+
+void Controller::main() {
+  const Time end = scenario_.duration;
+  const bool polling = static_cast<bool>(stop_check_);
+  Time next_poll = polling ? 0 : kNever;
+  for (;;) {
+    Time next = std::min(end, next_poll);
+    if (!queue_.empty()) next = std::min(next, queue_.front().at);
+    if (next > sim::SimEngine::now()) simgrid::s4u::this_actor::sleep_until(to_seconds(next));
+    if (!queue_.empty() && queue_.front().at <= next && queue_.front().at <= end) {
+      std::pop_heap(queue_.begin(), queue_.end(), [](auto& a, auto& b) { return later(a, b); });
+      Action action = std::move(queue_.back());
+      queue_.pop_back();
+      action.run();
+    } else if (next >= end) {
+      break;
+    } else if (next == next_poll) {
+      next_poll += kStopPoll;
+    }
+    if (polling && stop_check_()) {
+      ctx_.record.stopped_early = true;
+      ctx_.event(kNoNode, "stop_when", {{"expr", scenario_.stop_when ? scenario_.stop_when->text : ""}});
+      break;
+    }
+  }
+  ctx_.record.end_time = std::min(sim::SimEngine::now(), end);
+  world_.collect_violations();
+}
+
+std::vector<NodeId> Controller::resolve(const TargetSpec& target) {
+  return faults::resolve(target, world_, rng_);
+}
+
+std::vector<std::string> Controller::names(const std::vector<NodeId>& ids) const {
+  std::vector<std::string> out;
+  for (NodeId id : ids) out.push_back(ctx_.slot(id).info.name);
+  return out;
+}
+
+void Controller::record(const FaultSpec& fault, const std::string& kind,
+                        const std::vector<NodeId>& target, const std::string& note,
+                        nlohmann::json extra) {
+  FaultRecord r;
+  r.time = sim::SimEngine::now();
+  r.fault_index = fault.index;
+  r.kind = kind;
+  r.spec = fault.spec;
+  r.note = note;
+  if (!target.empty()) r.target = names(target);
+  nlohmann::json fields = {{"fault", kind}, {"index", fault.index}};
+  fields["target"] = r.target ? nlohmann::json(*r.target) : nlohmann::json(nullptr);
+  if (!note.empty()) fields["note"] = note;
+  if (extra.is_object()) fields.update(extra);
+  ctx_.record.faults.push_back(std::move(r));
+  ctx_.event(kNoNode, "fault", std::move(fields));
+}
+
+sim::NetworkFaults::ChangeId Controller::block_partition(
+    const std::vector<std::vector<NodeId>>& groups) {
+  std::vector<sim::NetworkFaults::Link> links;
+  for (std::size_t g = 0; g < groups.size(); ++g)
+    for (std::size_t h = 0; h < groups.size(); ++h)
+      if (g != h)
+        for (NodeId a : groups[g])
+          for (NodeId b : groups[h])
+            if (a != b) links.emplace_back(a, b);
+  return ctx_.network.add_blocks(links);
+}
+
+void Controller::fire(const FaultSpec& fault) {
+  const std::optional<Duration> undo_after = fault.for_duration;
+  auto undo_at = [&] { return sim::SimEngine::now() + *undo_after; };
+  switch (fault.kind) {
+    case FaultKind::Crash: {
+      std::vector<NodeId> target;
+      for (NodeId id : resolve(fault.target))
+        if (world_.node(id).up()) target.push_back(id);
+      record(fault, "crash", target);
+      for (NodeId id : target) world_.node(id).crash();
+      if (undo_after && !target.empty())
+        schedule(undo_at(), [this, &fault, target] {
+          for (NodeId id : target) world_.node(id).restart();
+          record(fault, "restart", target, "undo: for elapsed");
+        });
+      return;
+    }
+    case FaultKind::Restart: {
+      std::vector<NodeId> target;
+      for (NodeId id : resolve(fault.target))
+        if (!world_.node(id).up()) target.push_back(id);
+      record(fault, "restart", target);
+      for (NodeId id : target) world_.node(id).restart();
+      return;
+    }
+    case FaultKind::Partition: {
+      std::vector<std::vector<NodeId>> groups;
+      std::vector<NodeId> everyone;
+      for (const auto& g : fault.groups) {
+        auto ids = resolve(g);
+        if (!ids.empty()) groups.push_back(ids);
+        for (NodeId id : ids) everyone.push_back(id);
+      }
+      if (groups.size() < 2) {
+        record(fault, "partition", {});
+        return;
+      }
+      nlohmann::json named = nlohmann::json::array();
+      for (const auto& g : groups) named.push_back(names(g));
+      record(fault, "partition", everyone, {}, {{"groups", named}});
+      const auto id = block_partition(groups);
+      if (undo_after)
+        schedule(undo_at(), [this, &fault, id, everyone] {
+          ctx_.network.remove_blocks(id);
+          record(fault, "heal", everyone, "undo: for elapsed");
+        });
+      return;
+    }
+    case FaultKind::Isolate: {
+      const auto target = resolve(fault.target);
+      record(fault, "isolate", target);
+      if (target.empty()) return;
+      std::vector<sim::NetworkFaults::Link> links;
+      for (NodeId a : target)
+        for (std::size_t b = 0; b < world_.size(); ++b)
+          if (static_cast<NodeId>(b) != a) {
+            links.emplace_back(a, static_cast<NodeId>(b));
+            links.emplace_back(static_cast<NodeId>(b), a);
+          }
+      const auto id = ctx_.network.add_blocks(links);
+      if (undo_after)
+        schedule(undo_at(), [this, &fault, id, target] {
+          ctx_.network.remove_blocks(id);
+          record(fault, "heal", target, "undo: for elapsed");
+        });
+      return;
+    }
+    case FaultKind::Cut: {
+      const auto from = resolve(*fault.cut_from);
+      const auto to = resolve(*fault.cut_to);
+      std::vector<sim::NetworkFaults::Link> links;
+      for (NodeId a : from)
+        for (NodeId b : to)
+          if (a != b) links.emplace_back(a, b);
+      std::vector<NodeId> both = from;
+      for (NodeId b : to)
+        if (std::find(both.begin(), both.end(), b) == both.end()) both.push_back(b);
+      record(fault, "cut", links.empty() ? std::vector<NodeId>{} : both);
+      if (links.empty()) return;
+      const auto id = ctx_.network.add_blocks(links);
+      if (undo_after)
+        schedule(undo_at(), [this, &fault, id, both] {
+          ctx_.network.remove_blocks(id);
+          record(fault, "heal", both, "undo: for elapsed");
+        });
+      return;
+    }
+    case FaultKind::Heal: {
+      const bool all = fault.target.items.size() == 1 && fault.target.items[0] == "all";
+      if (all) {
+        std::vector<NodeId> everyone;
+        for (std::size_t i = 0; i < world_.size(); ++i) everyone.push_back(static_cast<NodeId>(i));
+        record(fault, "heal", everyone);
+        ctx_.network.heal_all();
+        return;
+      }
+      const auto target = resolve(fault.target);
+      record(fault, "heal", target);
+      ctx_.network.heal_nodes(std::set<NodeId>(target.begin(), target.end()));
+      return;
+    }
+    case FaultKind::Slow: {
+      const auto target = resolve(fault.slow.node);
+      record(fault, "slow", target);
+      for (NodeId id : target) {
+        if (fault.slow.cpu != 1.0) ctx_.platform.set_cpu_factor(id, fault.slow.cpu);
+        if (fault.slow.disk != 1.0) ctx_.platform.set_disk_factor(id, fault.slow.disk);
+        if (fault.slow.latency != 0) ctx_.platform.add_latency(id, fault.slow.latency);
+      }
+      if (undo_after && !target.empty())
+        schedule(undo_at(), [this, &fault, target] {
+          for (NodeId id : target) {
+            if (fault.slow.cpu != 1.0) ctx_.platform.set_cpu_factor(id, 1.0);
+            if (fault.slow.disk != 1.0) ctx_.platform.set_disk_factor(id, 1.0);
+            if (fault.slow.latency != 0) ctx_.platform.add_latency(id, -fault.slow.latency);
+          }
+          record(fault, "restore", target, "undo: for elapsed");
+        });
+      return;
+    }
+    case FaultKind::Network: {
+      const auto before = ctx_.network.settings();
+      std::vector<NodeId> target;
+      if (fault.network.from || fault.network.to) {
+        target = fault.network.from ? resolve(*fault.network.from) : world_.servers();
+        for (NodeId b : fault.network.to ? resolve(*fault.network.to) : world_.servers())
+          if (std::find(target.begin(), target.end(), b) == target.end()) target.push_back(b);
+      } else {
+        for (std::size_t i = 0; i < world_.size(); ++i) target.push_back(static_cast<NodeId>(i));
+      }
+      apply_network(fault.network);
+      record(fault, "network", target);
+      if (undo_after)
+        schedule(undo_at(), [this, &fault, before, target] {
+          ctx_.network.restore(before);
+          record(fault, "network", target, "undo: for elapsed (previous settings restored)");
+        });
+      return;
+    }
+    case FaultKind::Elect: {
+      const auto target = resolve(fault.target);
+      record(fault, "elect", world_.elect_control() < 0 ? std::vector<NodeId>{} : target);
+      if (world_.elect_control() >= 0)
+        for (NodeId id : target) world_.node(id).poke(world_.elect_control());
+      return;
+    }
+    case FaultKind::Nemesis: {
+      record(fault, "nemesis", world_.servers(), "started");
+      const FaultSpec* spec = &fault;
+      schedule(sim::SimEngine::now() + rng_.uniform(fault.nemesis.every.lo, fault.nemesis.every.hi),
+               [this, spec] { nemesis_tick(*spec); });
+      schedule(fault.nemesis.until, [this, spec] { nemesis_end(*spec); });
+      return;
+    }
+  }
+}
+
+void Controller::apply_network(const NetworkSpec& spec) {
+  auto& settings = ctx_.network.mutable_settings();
+  if (spec.reliable) {
+    settings = sim::NetworkFaults::Settings{};
+    return;
+  }
+  auto update = [&](sim::LinkSettings& s) {
+    if (spec.drop) s.drop = *spec.drop;
+    if (spec.duplicate) s.duplicate = *spec.duplicate;
+    if (spec.delay) s.delay = *spec.delay;
+    if (spec.long_delay) {
+      s.long_delay_p = spec.long_delay->p;
+      s.long_delay = spec.long_delay->delay;
+    }
+  };
+  if (!spec.from && !spec.to) {
+    update(settings.global);
+    for (auto& [link, s] : settings.per_link) update(s);
+    return;
+  }
+  const auto from = spec.from ? resolve(*spec.from) : world_.servers();
+  const auto to = spec.to ? resolve(*spec.to) : world_.servers();
+  for (NodeId a : from)
+    for (NodeId b : to) {
+      if (a == b) continue;
+      auto it = settings.per_link.find({a, b});
+      if (it == settings.per_link.end())
+        it = settings.per_link.emplace(std::make_pair(a, b), settings.global).first;
+      update(it->second);
+    }
+}
+
+void Controller::nemesis_tick(const FaultSpec& fault) {
+  const Time now = sim::SimEngine::now();
+  if (now >= fault.nemesis.until) return;
+  // The kinds it may pick: the listed ones, plus the undo of each (restart after crash, heal
+  // after partition), so the cluster keeps churning instead of ending all down.
+  std::vector<std::string> kinds;
+  for (const auto& k : fault.nemesis.faults) kinds.push_back(k);
+  auto listed = [&](const char* k) { return std::find(kinds.begin(), kinds.end(), k) != kinds.end(); };
+  if (listed("crash") && !listed("restart")) kinds.push_back("restart");
+  if (listed("partition")) kinds.push_back("heal");
+  const std::string kind = kinds[static_cast<std::size_t>(rng_.below(kinds.size()))];
+
+  std::vector<NodeId> up, down;
+  for (NodeId id : world_.servers()) (world_.node(id).up() ? up : down).push_back(id);
+  if (kind == "crash" && !up.empty()) {
+    const NodeId victim = up[static_cast<std::size_t>(rng_.below(up.size()))];
+    record(fault, "crash", {victim}, "nemesis");
+    world_.node(victim).crash();
+    nemesis_crashed_.insert(victim);
+  } else if (kind == "restart" && !down.empty()) {
+    const NodeId lucky = down[static_cast<std::size_t>(rng_.below(down.size()))];
+    record(fault, "restart", {lucky}, "nemesis");
+    world_.node(lucky).restart();
+    nemesis_crashed_.erase(lucky);
+  } else if (kind == "partition") {
+    // A random split of the servers into two non-empty sides; it replaces the previous one.
+    for (auto id : nemesis_blocks_) ctx_.network.remove_blocks(id);
+    nemesis_blocks_.clear();
+    std::vector<NodeId> a, b;
+    for (NodeId id : world_.servers()) (rng_.chance(0.5) ? a : b).push_back(id);
+    if (a.empty()) a.push_back(b.back()), b.pop_back();
+    if (b.empty()) b.push_back(a.back()), a.pop_back();
+    std::vector<NodeId> all = a;
+    all.insert(all.end(), b.begin(), b.end());
+    record(fault, "partition", all, "nemesis", {{"groups", {names(a), names(b)}}});
+    nemesis_blocks_.push_back(block_partition({a, b}));
+  } else if (kind == "heal" && !nemesis_blocks_.empty()) {
+    for (auto id : nemesis_blocks_) ctx_.network.remove_blocks(id);
+    nemesis_blocks_.clear();
+    record(fault, "heal", world_.servers(), "nemesis");
+  }
+  const Time next = now + rng_.uniform(fault.nemesis.every.lo, fault.nemesis.every.hi);
+  if (next < fault.nemesis.until) schedule(next, [this, &fault] { nemesis_tick(fault); });
+}
+
+void Controller::nemesis_end(const FaultSpec& fault) {
+  std::vector<NodeId> restarted;
+  for (NodeId id : nemesis_crashed_)
+    if (!world_.node(id).up()) restarted.push_back(id);
+  for (NodeId id : restarted) world_.node(id).restart();
+  for (auto id : nemesis_blocks_) ctx_.network.remove_blocks(id);
+  nemesis_blocks_.clear();
+  nemesis_crashed_.clear();
+  record(fault, "nemesis-end", world_.servers(),
+         fmt::format("until reached: restarted [{}], partitions healed", fmt::join(names(restarted), ", ")));
+}
+
+}  // namespace faultline::faults

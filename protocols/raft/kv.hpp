@@ -1,0 +1,77 @@
+// The replicated state machine: a string key-value store with get/put/append/cas, executing each
+// client command at most once (extended paper §8: "The state machine tracks the latest serial
+// number processed for each client, along with the associated response. If it receives a command
+// whose serial number has already been executed, it responds immediately without re-executing
+// the request.").
+//
+// Clients may have several operations outstanding (open-loop workloads), so a session remembers
+// the results of every applied seq at or above the client's `ack_below` (thesis §6.3), not only
+// the last one. Everything here is a deterministic function of the sequence of applied commands,
+// so all replicas agree.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <set>
+#include <string>
+#include <utility>
+
+#include "protocols/raft/messages.hpp"
+
+namespace faultline::raft {
+
+class KvStore {
+ public:
+  struct Result {
+    std::string value;         // get: the value read; cas: the key's value after the op
+    bool cas_matched = false;  // cas: whether `expected` matched (and the swap happened)
+
+    bool operator==(const Result&) const = default;
+  };
+
+  /// What apply() did with a command.
+  enum class Outcome {
+    Executed,   // first time: the command changed (or read) the state
+    Duplicate,  // (client_id, seq) already executed: the remembered result, nothing re-executed
+    Stale,      // seq below the session's ack_below and not remembered: the client has moved on
+                // and does not wait for it; not executed (it completed or was given up earlier)
+  };
+
+  // ---- Plain operations (keys start as "": an absent key reads as the empty string).
+  std::string get(const std::string& key) const;
+  void put(const std::string& key, std::string value);
+  void append(const std::string& key, const std::string& suffix);
+  /// Sets key to `value` if it currently holds `expected`; returns whether it did.
+  bool cas(const std::string& key, const std::string& expected, std::string value);
+
+  /// Applies a committed command with at-most-once semantics per (client_id, seq). Commands with
+  /// client_id < 0 (the leader's Noop) bypass sessions.
+  Result apply(const Command& command, Outcome* outcome = nullptr);
+
+  /// The remembered result of an executed (client_id, seq), if the session still holds it.
+  const Result* remembered(std::int64_t client_id, std::int64_t seq) const;
+  /// True when apply() would drop this (client_id, seq) as Stale.
+  bool stale(std::int64_t client_id, std::int64_t seq) const;
+  /// True when the write (put, append or cas) (client_id, seq) has been executed; for the
+  /// end-of-run "no acknowledged write lost" check. Never forgotten (unlike session results).
+  bool applied(std::int64_t client_id, std::int64_t seq) const;
+
+  const std::map<std::string, std::string>& data() const { return data_; }
+  /// Commands executed (duplicates and stale ones excluded; Noops included).
+  std::uint64_t executed() const { return executed_; }
+
+ private:
+  struct Session {
+    std::int64_t ack_below = 0;                // results below this seq are forgotten
+    std::map<std::int64_t, Result> results;    // seq -> result, for seqs >= ack_below
+  };
+
+  Result execute(const Command& command);
+
+  std::map<std::string, std::string> data_;  // absent key == ""
+  std::map<std::int64_t, Session> sessions_;  // client_id -> session
+  std::set<std::pair<std::int64_t, std::int64_t>> applied_writes_;  // (client_id, seq)
+  std::uint64_t executed_ = 0;
+};
+
+}  // namespace faultline::raft

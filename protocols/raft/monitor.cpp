@@ -1,0 +1,186 @@
+#include "protocols/raft/monitor.hpp"
+
+#include <algorithm>
+
+namespace faultline::raft {
+namespace {
+
+std::string describe(const Command& c) {
+  std::string s = op_name(c.op);
+  if (c.op == Command::Op::Noop) return s;
+  s += " " + c.key;
+  if (c.op == Command::Op::Cas) s += " " + c.expected + "->";
+  if (c.op != Command::Op::Get) s += (c.op == Command::Op::Cas ? "" : "=") + c.value;
+  s += " (client " + std::to_string(c.client_id) + " seq " + std::to_string(c.seq) + ")";
+  return s;
+}
+
+std::string node_name(NodeId id) { return "node " + std::to_string(id); }
+
+}  // namespace
+
+void SafetyMonitor::observe(const Node& node, const std::vector<TraceEvent>& events, Time now) {
+  PerNode& seen = nodes_[node.id()];
+  for (const TraceEvent& e : events) {
+    if (e.kind == "log_truncated") {
+      const auto from = e.fields.at("from_index").get<std::uint64_t>();
+      seen.log_seen = std::min(seen.log_seen, from - 1);
+    }
+  }
+  // A restart without on_crash: the recovered log may be shorter than what we saw.
+  seen.log_seen = std::min<std::uint64_t>(seen.log_seen, node.log().size());
+  record_log(node, seen, now);
+
+  // commit_index restarts from 0 after a crash (volatile, Figure 2).
+  if (node.commit_index() < seen.commit_seen) seen.commit_seen = node.commit_index();
+  record_commits(node, seen, now);
+
+  for (const TraceEvent& e : events) {
+    if (e.kind == "became_leader") {
+      check_leader(node, e.fields.at("term").get<std::uint64_t>(), now);
+    } else if (e.kind == "applied") {
+      check_applied(node, e.fields, now);
+    }
+  }
+}
+
+void SafetyMonitor::on_crash(NodeId node, Time /*now*/) {
+  // Re-read the whole recovered log once on restart (what was not persisted is gone).
+  nodes_[node] = PerNode{};
+}
+
+// Log Matching (§5.3): "If two entries in different logs have the same index and term, then they
+// store the same command" and "the logs are identical in all preceding entries". The second part
+// is checked one link at a time: same (index, term) => same term at index - 1; by induction over
+// indices that covers whole prefixes.
+void SafetyMonitor::record_log(const Node& node, PerNode& seen, Time now) {
+  const auto& log = node.log();
+  for (std::uint64_t index = seen.log_seen + 1; index <= log.size(); ++index) {
+    const LogEntry& entry = log[index - 1];
+    const std::uint64_t prev_term = index > 1 ? log[index - 2].term : 0;
+    auto [it, inserted] =
+        entries_.try_emplace({index, entry.term}, EntryRecord{entry.command, prev_term, node.id()});
+    if (inserted) continue;
+    const EntryRecord& first = it->second;
+    if (first.command != entry.command) {
+      report(now, {first.holder, node.id()}, "log_matching",
+             node_name(first.holder) + " and " + node_name(node.id()) + " hold different entries at index " +
+                 std::to_string(index) + " term " + std::to_string(entry.term) + ": " +
+                 describe(first.command) + " vs " + describe(entry.command),
+             entry.term, index);
+    } else if (first.prev_term != prev_term) {
+      report(now, {first.holder, node.id()}, "log_matching",
+             "entry at index " + std::to_string(index) + " term " + std::to_string(entry.term) +
+                 " follows term " + std::to_string(first.prev_term) + " on " +
+                 node_name(first.holder) + " but term " + std::to_string(prev_term) + " on " +
+                 node_name(node.id()),
+             entry.term, index);
+    }
+  }
+  seen.log_seen = log.size();
+}
+
+void SafetyMonitor::record_commits(const Node& node, PerNode& seen, Time now) {
+  const auto& log = node.log();
+  for (std::uint64_t index = seen.commit_seen + 1; index <= node.commit_index(); ++index) {
+    const std::uint64_t term = log[index - 1].term;
+    auto [it, inserted] =
+        committed_.try_emplace(index, CommitRecord{term, node.current_term(), node.id()});
+    if (!inserted && it->second.term != term) {
+      report(now, {it->second.reporter, node.id()}, "state_machine_safety",
+             "different entries committed at index " + std::to_string(index) + ": term " +
+                 std::to_string(it->second.term) + " on " + node_name(it->second.reporter) +
+                 ", term " + std::to_string(term) + " on " + node_name(node.id()),
+             0, index);
+    }
+  }
+  seen.commit_seen = node.commit_index();
+}
+
+void SafetyMonitor::check_leader(const Node& node, std::uint64_t term, Time now) {
+  // Election Safety (§5.2): "at most one leader can be elected in a given term".
+  auto [it, inserted] = leaders_.try_emplace(term, node.id());
+  if (!inserted && it->second != node.id()) {
+    report(now, {it->second, node.id()}, "election_safety",
+           node_name(it->second) + " and " + node_name(node.id()) + " are both leaders of term " +
+               std::to_string(term),
+           term, 0);
+  }
+  // Leader Completeness (§5.4): "If a log entry is committed in a given term, then that entry
+  // will be present in the logs of the leaders for all higher-numbered terms."
+  const auto& log = node.log();
+  for (const auto& [index, c] : committed_) {
+    if (c.commit_term >= term) continue;
+    if (index <= log.size() && log[index - 1].term == c.term) continue;
+    report(now, {node.id(), c.reporter}, "leader_completeness",
+           node_name(node.id()) + " became leader of term " + std::to_string(term) +
+               " without entry " + std::to_string(index) + " (term " + std::to_string(c.term) +
+               ") committed in term " + std::to_string(c.commit_term) + " on " +
+               node_name(c.reporter),
+           term, 0);
+    break;  // one record per election
+  }
+}
+
+void SafetyMonitor::check_applied(const Node& node, const nlohmann::json& f, Time now) {
+  // State Machine Safety (§5.4.3): "if a server has applied a log entry at a given index to its
+  // state machine, no other server will ever apply a different log entry for the same index."
+  const auto index = f.at("index").get<std::uint64_t>();
+  const auto term = f.at("term").get<std::uint64_t>();
+  // The applied entry is in the node's log (applied entries are committed, never truncated):
+  // compare whole commands. The event's own fields are the fallback.
+  std::string fingerprint = "term " + std::to_string(term) + " ";
+  const auto& log = node.log();
+  if (index >= 1 && index <= log.size() && log[index - 1].term == term) {
+    fingerprint += describe(log[index - 1].command);
+  } else {
+    fingerprint += f.at("op").get<std::string>() + " " + f.at("key").get<std::string>() +
+                   " (client " + std::to_string(f.at("client_id").get<std::int64_t>()) + " seq " +
+                   std::to_string(f.at("seq").get<std::int64_t>()) + ")";
+  }
+  auto [it, inserted] = applied_.try_emplace(index, ApplyRecord{fingerprint, node.id()});
+  if (!inserted && it->second.fingerprint != fingerprint) {
+    report(now, {it->second.node, node.id()}, "state_machine_safety",
+           "index " + std::to_string(index) + " applied as " + it->second.fingerprint + " on " +
+               node_name(it->second.node) + " but as " + fingerprint + " on " +
+               node_name(node.id()),
+           0, index);
+  }
+}
+
+void SafetyMonitor::check_no_lost_writes(const std::vector<AckedWrite>& acked,
+                                         const std::vector<const Node*>& live_servers, Time now) {
+  const Node* best = nullptr;
+  for (const Node* n : live_servers) {
+    if (n && (!best || n->last_applied() > best->last_applied())) best = n;
+  }
+  if (!best) return;
+  for (const AckedWrite& w : acked) {
+    if (best->kv().applied(w.client_id, w.seq)) continue;
+    // Each lost write is its own breach: deduplicated by (client, seq).
+    report(now, {static_cast<NodeId>(w.client_id), best->id()}, "no_lost_write",
+           "acknowledged " + w.f + " " + w.key + " " + w.value + " (client " +
+               std::to_string(w.client_id) + " seq " + std::to_string(w.seq) +
+               ") is not applied on " + node_name(best->id()) + " (last_applied " +
+               std::to_string(best->last_applied()) + ")",
+           0, 0, {w.client_id, w.seq});
+  }
+}
+
+void SafetyMonitor::report(Time now, std::vector<NodeId> nodes, const std::string& check,
+                           std::string detail, std::uint64_t term, std::uint64_t index,
+                           std::pair<std::int64_t, std::int64_t> client_seq) {
+  if (!reported_.emplace(check, term, index, client_seq.first, client_seq.second).second) return;
+  std::sort(nodes.begin(), nodes.end());
+  nodes.erase(std::unique(nodes.begin(), nodes.end()), nodes.end());
+  Violation v;
+  v.time = now;
+  v.nodes = std::move(nodes);
+  v.check = check;
+  v.detail = std::move(detail);
+  v.term = term;
+  v.index = index;
+  violations_.push_back(std::move(v));
+}
+
+}  // namespace faultline::raft

@@ -1,0 +1,97 @@
+// Cluster-wide safety checks for Raft (extended paper, Figure 3), run continuously: the adapter
+// calls observe() after every step, tick, control and restart of a server. Breaches are
+// recorded as results, never asserted (DESIGN.md: "Protocol invariant breaches are reported,
+// never asserted"), one record per distinct breach.
+//
+// Checks (names as in report.json):
+//   election_safety       at most one leader per term (§5.2)
+//   log_matching          same (index, term) => same command and same preceding term (§5.3)
+//   leader_completeness   a new leader holds every entry committed in earlier terms (§5.4)
+//   state_machine_safety  no two servers apply different commands at one index (§5.4.3)
+//   no_lost_write         (end of run) every acknowledged write is in the state machine
+//
+// Everything is incremental: the monitor learns new log entries from how far it has already
+// looked at each server's log (lowered by the core's "log_truncated" events and by crashes),
+// new commits from commit_index, applies from "applied" events. Memory grows with the number of
+// distinct entries of the run, not with the number of steps.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <set>
+#include <string>
+#include <tuple>
+#include <utility>
+#include <vector>
+
+#include "common/effects.hpp"
+#include "common/ids.hpp"
+#include "common/time.hpp"
+#include "protocols/raft/client.hpp"
+#include "protocols/raft/messages.hpp"
+#include "protocols/raft/node.hpp"
+
+namespace faultline::raft {
+
+struct Violation {
+  Time time = 0;
+  std::vector<NodeId> nodes;
+  std::string check;
+  std::string detail;
+  std::uint64_t term = 0;
+  std::uint64_t index = 0;
+};
+
+class SafetyMonitor {
+ public:
+  /// After every step/tick/control/restart of server `node`, with the events that call emitted.
+  void observe(const Node& node, const std::vector<TraceEvent>& events, Time now);
+  /// The server lost its volatile state; its log is re-read from scratch when it restarts.
+  void on_crash(NodeId node, Time now);
+  /// End of run: every acknowledged write must be applied in the KV of the live server with the
+  /// highest last_applied (ties: the first in `live_servers`). No live server: nothing checked.
+  void check_no_lost_writes(const std::vector<AckedWrite>& acked,
+                            const std::vector<const Node*>& live_servers, Time now);
+
+  const std::vector<Violation>& violations() const { return violations_; }
+
+ private:
+  struct EntryRecord {  // the first time an (index, term) was seen in any log
+    Command command;
+    std::uint64_t prev_term = 0;
+    NodeId holder = kNoNode;
+  };
+  struct CommitRecord {
+    std::uint64_t term = 0;         // the entry's term
+    std::uint64_t commit_term = 0;  // current_term of the server that first reported it committed
+    NodeId reporter = kNoNode;
+  };
+  struct ApplyRecord {
+    std::string fingerprint;  // term, op, key, client_id, seq of the applied command
+    NodeId node = kNoNode;
+  };
+  struct PerNode {
+    std::uint64_t log_seen = 0;     // entries 1..log_seen of its log are recorded in entries_
+    std::uint64_t commit_seen = 0;  // commit_index at the last observation
+  };
+
+  void record_log(const Node& node, PerNode& seen, Time now);
+  void record_commits(const Node& node, PerNode& seen, Time now);
+  void check_leader(const Node& node, std::uint64_t term, Time now);
+  void check_applied(const Node& node, const nlohmann::json& fields, Time now);
+  /// Records a violation unless (check, term, index, client_seq) was recorded before.
+  void report(Time now, std::vector<NodeId> nodes, const std::string& check, std::string detail,
+              std::uint64_t term, std::uint64_t index,
+              std::pair<std::int64_t, std::int64_t> client_seq = {0, 0});
+
+  std::map<NodeId, PerNode> nodes_;
+  std::map<std::uint64_t, NodeId> leaders_;  // term -> the first leader seen in it
+  std::map<std::pair<std::uint64_t, std::uint64_t>, EntryRecord> entries_;  // (index, term)
+  std::map<std::uint64_t, CommitRecord> committed_;                         // index ->
+  std::map<std::uint64_t, ApplyRecord> applied_;                            // index ->
+  std::set<std::tuple<std::string, std::uint64_t, std::uint64_t, std::int64_t, std::int64_t>>
+      reported_;
+  std::vector<Violation> violations_;
+};
+
+}  // namespace faultline::raft

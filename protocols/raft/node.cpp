@@ -1,0 +1,605 @@
+#include "protocols/raft/node.hpp"
+
+#include <algorithm>
+#include <functional>
+#include <string>
+
+#include "protocols/raft/check.hpp"
+
+namespace faultline::raft {
+
+std::string_view role_name(Role role) {
+  switch (role) {
+    case Role::Follower: return "follower";
+    case Role::Candidate: return "candidate";
+    case Role::Leader: return "leader";
+  }
+  return "?";
+}
+
+Node::Node(NodeId id, std::vector<NodeId> servers, const Config& config, Rng rng,
+           const PersistentState& recovered, Time now)
+    : id_(id), servers_(std::move(servers)), config_(config), rng_(rng), state_(recovered) {
+  RAFT_CHECK(std::is_sorted(servers_.begin(), servers_.end()) &&
+                 std::adjacent_find(servers_.begin(), servers_.end()) == servers_.end(),
+             "servers must be sorted and distinct");
+  RAFT_CHECK(std::binary_search(servers_.begin(), servers_.end(), id_),
+             "server " + std::to_string(id_) + " is not in its own server list");
+  RAFT_CHECK(config_.election_timeout.lo > 0 &&
+                 config_.election_timeout.lo <= config_.election_timeout.hi,
+             "election_timeout must be a non-empty positive range");
+  RAFT_CHECK(config_.heartbeat_interval > 0, "heartbeat_interval must be positive");
+  RAFT_CHECK(config_.max_entries_per_append >= 1, "max_entries_per_append must be at least 1");
+  // Every server starts (and restarts) as a follower with a fresh election timer (§5.2).
+  reset_election_timer(now);
+}
+
+// ------------------------------------------------------------------------------------------
+// Entry points
+
+void Node::step(const Envelope<Message>& in, Time now, Out& out) {
+  const Message& msg = in.msg;
+  if (const auto* m = std::get_if<RequestVote>(&msg)) {
+    on_request_vote(in.from, *m, now, out);
+  } else if (const auto* m = std::get_if<RequestVoteReply>(&msg)) {
+    on_request_vote_reply(in.from, *m, now, out);
+  } else if (const auto* m = std::get_if<AppendEntries>(&msg)) {
+    on_append_entries(in.from, *m, now, out);
+  } else if (const auto* m = std::get_if<AppendEntriesReply>(&msg)) {
+    on_append_entries_reply(in.from, *m, now, out);
+  } else if (const auto* m = std::get_if<ClientRequest>(&msg)) {
+    on_client_request(in.from, *m, now, out);
+  }
+  // A ClientReply addressed to a server is meaningless: ignored.
+}
+
+void Node::tick(Time now, Out& out) {
+  if (role_ != Role::Leader && election_deadline_ <= now) {
+    // §5.2: "If a follower receives no communication over a period of time called the election
+    // timeout, then it assumes there is no viable leader and begins an election."
+    out.emit("election_timeout", {{"term", state_.current_term}});
+    start_election(now, out);
+  }
+  if (role_ == Role::Leader && heartbeat_deadline_ <= now) {
+    // §5.2: leaders send periodic heartbeats to maintain their authority.
+    heartbeat_deadline_ = now + config_.heartbeat_interval;
+    broadcast_append_entries(out);
+  }
+}
+
+Time Node::next_deadline() const {
+  return role_ == Role::Leader ? heartbeat_deadline_ : election_deadline_;
+}
+
+void Node::control(Control c, Time now, Out& out) {
+  switch (c) {
+    case Control::Elect:
+      // A leader has no election timer to fire.
+      if (role_ == Role::Leader) return;
+      out.emit("election_timeout", {{"term", state_.current_term}, {"forced", true}});
+      start_election(now, out);
+      return;
+  }
+}
+
+std::uint64_t Node::next_index(NodeId peer) const {
+  auto it = next_index_.find(peer);
+  return it == next_index_.end() ? 0 : it->second;
+}
+
+std::uint64_t Node::match_index(NodeId peer) const {
+  auto it = match_index_.find(peer);
+  return it == match_index_.end() ? 0 : it->second;
+}
+
+// ------------------------------------------------------------------------------------------
+// RequestVote (§5.2, §5.4.1)
+
+void Node::on_request_vote(NodeId from, const RequestVote& m, Time now, Out& out) {
+  if (m.term > state_.current_term) observe_term(m.term, from, "request_vote", now, out);
+
+  bool grant = false;
+  if (m.term == state_.current_term &&
+      (state_.voted_for == kNoNode || state_.voted_for == m.candidate_id) &&
+      // §5.4.1 election restriction: vote only for a candidate whose log is at least as
+      // up-to-date as ours, so that any leader holds every committed entry.
+      candidate_log_up_to_date(m.last_log_index, m.last_log_term)) {
+    grant = true;
+    if (state_.voted_for != m.candidate_id) {
+      // The vote goes to stable storage before the reply leaves (Figure 2: persistent state is
+      // "updated on stable storage before responding to RPCs"); otherwise a crash and restart
+      // could vote twice in one term and elect two leaders.
+      set_term_vote(state_.current_term, m.candidate_id, out);
+      out.emit("vote_granted", {{"term", state_.current_term}, {"candidate", m.candidate_id}});
+    }
+    // Figure 2 (Followers): granting a vote restarts the election timeout.
+    reset_election_timer(now);
+  }
+  Message reply = RequestVoteReply{state_.current_term, grant};
+  const auto size = wire_size(reply);
+  out.send(from, std::move(reply), size);
+}
+
+void Node::on_request_vote_reply(NodeId from, const RequestVoteReply& m, Time now, Out& out) {
+  if (m.term > state_.current_term) {
+    observe_term(m.term, from, "request_vote_reply", now, out);
+    return;
+  }
+  // Replies from an earlier election, or arriving after the election was decided, are stale.
+  if (role_ != Role::Candidate || m.term != state_.current_term || !m.vote_granted) return;
+  votes_granted_.insert(from);
+  // §5.2: "A candidate wins an election if it receives votes from a majority of the servers in
+  // the full cluster for the same term."
+  if (votes_granted_.size() >= majority()) become_leader(now, out);
+}
+
+bool Node::candidate_log_up_to_date(std::uint64_t last_log_index,
+                                    std::uint64_t last_log_term) const {
+  // §5.4.1: "If the logs have last entries with different terms, then the log with the later
+  // term is more up-to-date. If the logs end with the same term, then whichever log is longer
+  // is more up-to-date."
+  if (last_log_term != this->last_log_term()) return last_log_term > this->last_log_term();
+  return last_log_index >= this->last_log_index();
+}
+
+// ------------------------------------------------------------------------------------------
+// AppendEntries, receiver side (§5.3)
+
+void Node::on_append_entries(NodeId from, const AppendEntries& m, Time now, Out& out) {
+  if (m.term > state_.current_term) observe_term(m.term, from, "append_entries", now, out);
+
+  AppendEntriesReply reply;
+  auto send_reply = [&] {
+    reply.term = state_.current_term;
+    Message msg = reply;
+    const auto size = wire_size(msg);
+    out.send(from, std::move(msg), size);
+  };
+
+  // §5.1: a stale leader learns the newer term from the reply and steps down.
+  if (m.term < state_.current_term) return send_reply();
+  if (role_ == Role::Leader) {
+    // Another leader in our own term: impossible in correct Raft (Election Safety). Refuse; the
+    // SafetyMonitor records the breach, the core must not crash on it.
+    return send_reply();
+  }
+  // §5.2: "If the leader's term is at least as large as the candidate's current term, then the
+  // candidate recognizes the leader as legitimate and returns to follower state."
+  if (role_ == Role::Candidate) become_follower("leader_elected", from, now, out);
+  leader_id_ = m.leader_id;
+  reset_election_timer(now);
+
+  // Consistency check (§5.3): our log must contain an entry at prev_log_index whose term is
+  // prev_log_term. On failure, say where our log diverges so the leader can skip a whole term
+  // per round trip (the §5.3 "optimization" paragraph) instead of one entry.
+  if (m.prev_log_index > last_log_index()) {
+    reply.conflict_term = 0;
+    reply.conflict_index = last_log_index() + 1;
+    return send_reply();
+  }
+  if (term_at(m.prev_log_index) != m.prev_log_term) {
+    reply.conflict_term = term_at(m.prev_log_index);
+    reply.conflict_index = first_index_of_term(reply.conflict_term);
+    return send_reply();
+  }
+
+  // Figure 2, AppendEntries receiver step 3: delete an existing entry only if it *conflicts*
+  // (same index, different term). Entries that match are kept: a delayed or duplicated
+  // AppendEntries must never truncate entries a later one already added (they may be committed).
+  std::size_t i = 0;
+  for (; i < m.entries.size(); ++i) {
+    const std::uint64_t index = m.prev_log_index + 1 + i;
+    if (index > last_log_index()) break;
+    if (term_at(index) != m.entries[i].term) {
+      RAFT_CHECK(index > commit_index_, "truncating committed entry " + std::to_string(index) +
+                                            " (commit_index " + std::to_string(commit_index_) +
+                                            ")");
+      out.emit("log_truncated", {{"term", state_.current_term},
+                                 {"from_index", index},
+                                 {"last_log_index", last_log_index()}});
+      persist(TruncateLog{index}, out);
+      break;
+    }
+  }
+  // Step 4: append any new entries not already in the log.
+  if (i < m.entries.size()) {
+    persist(AppendLog{m.prev_log_index + 1 + i,
+                      std::vector<LogEntry>(m.entries.begin() + static_cast<std::ptrdiff_t>(i),
+                                            m.entries.end())},
+            out);
+  }
+
+  // Step 5: commit_index = min(leader_commit, index of last new entry). Entries past the last
+  // new one are not known to match the leader's log, so they must not be committed.
+  const std::uint64_t last_new_index = m.prev_log_index + m.entries.size();
+  const std::uint64_t commit = std::min(m.leader_commit, last_new_index);
+  if (commit > commit_index_) set_commit_index(commit, out);
+
+  reply.success = true;
+  reply.match_index = last_new_index;
+  send_reply();
+}
+
+// ------------------------------------------------------------------------------------------
+// AppendEntries, leader side (§5.3, §5.4.2)
+
+void Node::on_append_entries_reply(NodeId from, const AppendEntriesReply& m, Time now,
+                                   Out& out) {
+  if (m.term > state_.current_term) {
+    observe_term(m.term, from, "append_entries_reply", now, out);
+    return;
+  }
+  if (role_ != Role::Leader || m.term != state_.current_term) return;  // stale reply
+  if (!next_index_.count(from)) return;                                 // not a peer
+
+  if (m.success) {
+    // match_index only grows (Figure 2); a reordered, older reply must not lower it.
+    match_index_[from] = std::max(match_index_[from], std::min(m.match_index, last_log_index()));
+    next_index_[from] = std::max(next_index_[from], match_index_[from] + 1);
+    advance_commit_index(out);
+    // Only the answer to the latest AppendEntries releases the next batch (one in flight).
+    if (m.match_index < last_sent_index_[from]) return;
+    awaiting_reply_[from] = false;
+    if (next_index_[from] <= last_log_index()) send_append_entries(from, false, out);
+    return;
+  }
+  awaiting_reply_[from] = false;
+
+  // Fast backtracking (§5.3 "optimization"): if we hold entries of the conflicting term, resume
+  // after our last one; otherwise skip everything the follower stores for that term.
+  std::uint64_t next = m.conflict_index;
+  if (m.conflict_term != 0) {
+    const std::uint64_t last_of_term = last_index_of_term(m.conflict_term);
+    if (last_of_term != 0) next = last_of_term + 1;
+  }
+  // Never back up over entries the follower is known to hold, never past our own log.
+  next = std::clamp(next, match_index_[from] + 1, last_log_index() + 1);
+  next_index_[from] = next;
+  send_append_entries(from, false, out);
+}
+
+void Node::send_append_entries(NodeId peer, bool probe, Out& out) {
+  const std::uint64_t prev = next_index_.at(peer) - 1;
+  AppendEntries ae;
+  ae.term = state_.current_term;
+  ae.leader_id = id_;
+  ae.prev_log_index = prev;
+  ae.prev_log_term = term_at(prev);
+  ae.leader_commit = commit_index_;
+  if (!probe) {
+    const std::uint64_t last = std::min<std::uint64_t>(
+        last_log_index(), prev + static_cast<std::uint64_t>(config_.max_entries_per_append));
+    ae.entries.assign(state_.log.begin() + static_cast<std::ptrdiff_t>(prev),
+                      state_.log.begin() + static_cast<std::ptrdiff_t>(last));
+  }
+  // A probe supersedes whatever is in flight (presumed lost): its answer releases the next batch.
+  last_sent_index_[peer] = prev + ae.entries.size();
+  awaiting_reply_[peer] = true;
+  Message msg = std::move(ae);
+  const auto size = wire_size(msg);
+  out.send(peer, std::move(msg), size);
+}
+
+void Node::broadcast_append_entries(Out& out) {
+  for (NodeId peer : servers_) {
+    if (peer == id_) continue;
+    // A peer that has not answered the last AppendEntries gets an empty one (a probe): if the
+    // earlier message was lost, the probe's reply restarts replication at once; if the peer is
+    // down, we do not resend a full batch every heartbeat.
+    send_append_entries(peer, awaiting_reply_[peer], out);
+  }
+}
+
+std::uint64_t Node::append_as_leader(Command command, Out& out) {
+  const std::uint64_t index = last_log_index() + 1;
+  persist(AppendLog{index, {LogEntry{state_.current_term, std::move(command)}}}, out);
+  return index;
+}
+
+void Node::advance_commit_index(Out& out) {
+  if (role_ != Role::Leader) return;
+  // The highest index stored on a majority (the leader counts its own log).
+  std::vector<std::uint64_t> matches;
+  matches.reserve(servers_.size());
+  matches.push_back(last_log_index());
+  for (const auto& [peer, match] : match_index_) matches.push_back(match);
+  std::sort(matches.begin(), matches.end(), std::greater<>());
+  const std::uint64_t n = matches[majority() - 1];
+  // §5.4.2 (Figure 8): "Raft never commits log entries from previous terms by counting
+  // replicas. Only log entries from the leader's current term are committed by counting";
+  // earlier entries are then committed indirectly by the Log Matching Property.
+  if (n > commit_index_ && term_at(n) == state_.current_term) set_commit_index(n, out);
+}
+
+// ------------------------------------------------------------------------------------------
+// Client requests (§8)
+
+void Node::on_client_request(NodeId from, const ClientRequest& m, Time /*now*/, Out& out) {
+  if (role_ != Role::Leader) {
+    // §8: "If the client contacts a follower, the follower will reject the client's request and
+    // supply information about the most recent leader it has heard from."
+    reply_not_leader(from, m.client_id, m.seq, out);
+    return;
+  }
+  // At-most-once (§8): an already executed (client_id, seq) gets its remembered result, never a
+  // second execution.
+  if (const KvStore::Result* r = kv_.remembered(m.client_id, m.seq)) {
+    ClientReply reply{m.client_id, m.seq, ClientReply::Status::Ok, id_, r->value, r->cas_matched};
+    Message msg = std::move(reply);
+    const auto size = wire_size(msg);
+    out.send(from, std::move(msg), size);
+    return;
+  }
+  // Below the client's ack_below and forgotten: the client has moved on and waits for nothing.
+  if (kv_.stale(m.client_id, m.seq)) return;
+  // Already in our log but not applied yet (a retry): wait for that entry instead of appending
+  // the command twice. (Dedup at apply would keep at-most-once anyway; this saves log space.)
+  if (auto it = pending_index_.find({m.client_id, m.seq}); it != pending_index_.end()) {
+    waiters_[it->second] = Waiter{from, m.client_id, m.seq};
+    return;
+  }
+
+  Command command = m.command;
+  command.client_id = m.client_id;
+  command.seq = m.seq;
+  command.ack_below = m.ack_below;
+  const std::uint64_t index = append_as_leader(std::move(command), out);
+  pending_index_[{m.client_id, m.seq}] = index;
+  waiters_[index] = Waiter{from, m.client_id, m.seq};
+  // Replicate promptly rather than at the next heartbeat; peers with an AppendEntries in flight
+  // get the new entry batched with their next one (when the reply arrives).
+  for (NodeId peer : servers_) {
+    if (peer != id_ && !awaiting_reply_[peer]) send_append_entries(peer, false, out);
+  }
+  advance_commit_index(out);  // a single-server cluster commits at once
+}
+
+void Node::reply_not_leader(NodeId client, std::int64_t client_id, std::int64_t seq,
+                            Out& out) const {
+  ClientReply reply;
+  reply.client_id = client_id;
+  reply.seq = seq;
+  reply.status = ClientReply::Status::NotLeader;
+  reply.leader_hint = leader_id_ == id_ ? kNoNode : leader_id_;
+  Message msg = std::move(reply);
+  const auto size = wire_size(msg);
+  out.send(client, std::move(msg), size);
+}
+
+// ------------------------------------------------------------------------------------------
+// Role changes
+
+void Node::start_election(Time now, Out& out) {
+  // §5.2: "To begin an election, a follower increments its current term and transitions to
+  // candidate state. It then votes for itself and issues RequestVote RPCs in parallel."
+  role_ = Role::Candidate;
+  leader_id_ = kNoNode;
+  set_term_vote(state_.current_term + 1, id_, out);
+  votes_granted_ = {id_};
+  out.emit("became_candidate", {{"term", state_.current_term}});
+  // A fresh random timeout per election makes split votes unlikely to repeat (§5.2).
+  reset_election_timer(now);
+  if (votes_granted_.size() >= majority()) {  // a single-server cluster
+    become_leader(now, out);
+    return;
+  }
+  Message rv = RequestVote{state_.current_term, id_, last_log_index(), last_log_term()};
+  const auto size = wire_size(rv);
+  for (NodeId peer : servers_) {
+    if (peer != id_) out.send(peer, rv, size);
+  }
+}
+
+void Node::become_leader(Time now, Out& out) {
+  role_ = Role::Leader;
+  leader_id_ = id_;
+  votes_granted_.clear();
+  election_deadline_ = kNever;
+  out.emit("became_leader", {{"term", state_.current_term}, {"last_log_index", last_log_index()}});
+
+  // Figure 2: next_index starts just past the leader's log (optimistic; backs off on
+  // rejection), match_index at 0. Set before the Noop so the first AppendEntries carries it.
+  next_index_.clear();
+  match_index_.clear();
+  awaiting_reply_.clear();
+  last_sent_index_.clear();
+  for (NodeId peer : servers_) {
+    if (peer == id_) continue;
+    next_index_[peer] = last_log_index() + 1;
+    match_index_[peer] = 0;
+    awaiting_reply_[peer] = false;
+    last_sent_index_[peer] = 0;
+  }
+  // Client commands of earlier terms still unapplied in our log will commit with our first
+  // entry; a retry of one of them waits for that entry instead of being appended again.
+  waiters_.clear();
+  pending_index_.clear();
+  for (std::uint64_t index = last_applied_ + 1; index <= last_log_index(); ++index) {
+    const Command& c = state_.log[index - 1].command;
+    if (c.client_id >= 0) pending_index_.emplace(std::make_pair(c.client_id, c.seq), index);
+  }
+
+  // Thesis §6.4 / extended paper §8: "each leader commit a blank no-op entry into the log at
+  // the start of its term", so that entries of earlier terms get committed (§5.4.2) and reads
+  // are not delayed indefinitely.
+  append_as_leader(Command{}, out);
+  // §5.2: "Upon election: send initial empty AppendEntries RPCs (heartbeat) to each server".
+  heartbeat_deadline_ = now + config_.heartbeat_interval;
+  broadcast_append_entries(out);
+  advance_commit_index(out);  // a single-server cluster commits at once
+}
+
+void Node::observe_term(std::uint64_t term, NodeId from, std::string_view why, Time now,
+                        Out& out) {
+  RAFT_CHECK(term > state_.current_term, "observe_term with a term that is not higher");
+  set_term_vote(term, kNoNode, out);
+  leader_id_ = kNoNode;
+  if (role_ != Role::Follower) {
+    become_follower(std::string("higher_term_in_") + std::string(why), from, now, out);
+  }
+}
+
+void Node::become_follower(std::string_view reason, NodeId from, Time now, Out& out) {
+  if (role_ == Role::Leader) {
+    out.emit("stepped_down",
+             {{"term", state_.current_term}, {"reason", std::string(reason)}, {"from", from}});
+    // Clients waiting on us must look elsewhere; their entries may still commit under the next
+    // leader, and a retry with the same (client_id, seq) is deduplicated (§8).
+    for (const auto& [index, w] : waiters_) reply_not_leader(w.client, w.client_id, w.seq, out);
+    waiters_.clear();
+    pending_index_.clear();
+    next_index_.clear();
+    match_index_.clear();
+    awaiting_reply_.clear();
+    last_sent_index_.clear();
+    heartbeat_deadline_ = kNever;
+    // A leader runs no election timer; as a follower it needs one again (§5.2).
+    reset_election_timer(now);
+  }
+  role_ = Role::Follower;
+  votes_granted_.clear();
+  out.emit("became_follower", {{"term", state_.current_term}});
+}
+
+// ------------------------------------------------------------------------------------------
+// Log, persistence and the state machine
+
+std::uint64_t Node::term_at(std::uint64_t index) const {
+  if (index == 0) return 0;  // the sentinel
+  RAFT_CHECK(index <= last_log_index(), "term_at past the end of the log");
+  return state_.log[index - 1].term;
+}
+
+std::uint64_t Node::first_index_of_term(std::uint64_t term) const {
+  auto it = std::lower_bound(state_.log.begin(), state_.log.end(), term,
+                             [](const LogEntry& e, std::uint64_t t) { return e.term < t; });
+  return static_cast<std::uint64_t>(it - state_.log.begin()) + 1;
+}
+
+std::uint64_t Node::last_index_of_term(std::uint64_t term) const {
+  auto it = std::upper_bound(state_.log.begin(), state_.log.end(), term,
+                             [](std::uint64_t t, const LogEntry& e) { return t < e.term; });
+  const auto index = static_cast<std::uint64_t>(it - state_.log.begin());
+  return index > 0 && term_at(index) == term ? index : 0;
+}
+
+void Node::persist(PersistOp op, Out& out) {
+  if (const auto* a = std::get_if<AppendLog>(&op)) {
+    // Log terms never decrease along the log and never exceed current_term (Figure 3, Log
+    // Matching relies on it; first/last_index_of_term binary-search on it).
+    std::uint64_t previous = term_at(a->first_index - 1);
+    for (const LogEntry& e : a->entries) {
+      RAFT_CHECK(e.term >= previous && e.term <= state_.current_term,
+                 "appending an entry of term " + std::to_string(e.term) + " after term " +
+                     std::to_string(previous) + " (current_term " +
+                     std::to_string(state_.current_term) + ")");
+      previous = e.term;
+    }
+  }
+  const auto bytes = persist_size(op);
+  state_.apply(op);
+  out.save(std::move(op), bytes);
+}
+
+void Node::set_term_vote(std::uint64_t term, NodeId voted_for, Out& out) {
+  persist(SetTermVote{term, voted_for}, out);
+}
+
+void Node::set_commit_index(std::uint64_t index, Out& out) {
+  RAFT_CHECK(index > commit_index_ && index <= last_log_index(),
+             "commit_index must grow and stay within the log");
+  commit_index_ = index;
+  out.emit("committed", {{"index", index}, {"term", term_at(index)}});
+  apply_committed(out);
+}
+
+void Node::apply_committed(Out& out) {
+  // Figure 2 (All Servers): "If commitIndex > lastApplied: increment lastApplied, apply
+  // log[lastApplied] to state machine", in log order.
+  while (last_applied_ < commit_index_) {
+    ++last_applied_;
+    const LogEntry& entry = state_.log[last_applied_ - 1];
+    const Command& c = entry.command;
+    KvStore::Outcome outcome = KvStore::Outcome::Executed;
+    KvStore::Result result = kv_.apply(c, &outcome);
+    nlohmann::json fields = {{"index", last_applied_}, {"term", entry.term},
+                             {"op", op_name(c.op)},    {"key", c.key},
+                             {"client_id", c.client_id}, {"seq", c.seq}};
+    if (outcome == KvStore::Outcome::Duplicate) fields["duplicate"] = true;
+    if (outcome == KvStore::Outcome::Stale) fields["stale"] = true;
+    out.emit("applied", std::move(fields));
+
+    if (c.client_id < 0) continue;
+    if (auto p = pending_index_.find({c.client_id, c.seq});
+        p != pending_index_.end() && p->second == last_applied_) {
+      pending_index_.erase(p);
+    }
+    // The leader answers only now that the command took effect (§8), so a reply never reports
+    // an operation that could still be lost, and a get reads state as of its log position.
+    auto w = waiters_.find(last_applied_);
+    if (w == waiters_.end()) continue;
+    const Waiter waiter = w->second;
+    waiters_.erase(w);
+    if (outcome == KvStore::Outcome::Stale || waiter.client_id != c.client_id ||
+        waiter.seq != c.seq) {
+      continue;
+    }
+    ClientReply reply{c.client_id, c.seq, ClientReply::Status::Ok, id_, std::move(result.value),
+                      result.cas_matched};
+    Message msg = std::move(reply);
+    const auto size = wire_size(msg);
+    out.send(waiter.client, std::move(msg), size);
+  }
+}
+
+void Node::reset_election_timer(Time now) {
+  // §5.2: "election timeouts are chosen randomly from a fixed interval", re-drawn at each reset.
+  election_deadline_ =
+      now + rng_.uniform(config_.election_timeout.lo, config_.election_timeout.hi);
+}
+
+// ------------------------------------------------------------------------------------------
+// Local invariants (in the spirit of LogCabin's RaftConsensusInvariants). O(servers + waiters),
+// cheap enough to run after every event; the O(log) ones are checked as entries are appended.
+
+void Node::check_invariants() const {
+  const auto at = [this](const char* what) {
+    return std::string(what) + " (node " + std::to_string(id_) + ", term " +
+           std::to_string(state_.current_term) + ", role " + std::string(role_name()) + ")";
+  };
+  RAFT_CHECK(last_log_term() <= state_.current_term, at("last log term exceeds current_term"));
+  RAFT_CHECK(commit_index_ <= last_log_index(), at("commit_index past the end of the log"));
+  // Entries are applied in the same step that commits them.
+  RAFT_CHECK(last_applied_ == commit_index_, at("last_applied lags commit_index after a step"));
+  if (role_ != Role::Follower) {
+    RAFT_CHECK(state_.voted_for == id_, at("candidate or leader did not vote for itself"));
+  }
+  if (role_ == Role::Leader) {
+    RAFT_CHECK(leader_id_ == id_, at("leader does not know it leads"));
+    RAFT_CHECK(heartbeat_deadline_ != kNever && election_deadline_ == kNever,
+               at("leader timers: heartbeat armed, election disarmed"));
+    // The Noop of become_leader: a leader's log always ends in its own term.
+    RAFT_CHECK(last_log_term() == state_.current_term, at("leader log does not end in its term"));
+    RAFT_CHECK(next_index_.size() + 1 == servers_.size(), at("next_index for every peer"));
+    for (const auto& [peer, next] : next_index_) {
+      const std::uint64_t match = match_index_.at(peer);
+      RAFT_CHECK(match < next && next >= 1 && next <= last_log_index() + 1,
+                 at("match_index < next_index <= last_log_index + 1"));
+    }
+    for (const auto& [index, w] : waiters_) {
+      RAFT_CHECK(index > last_applied_ && index <= last_log_index(),
+                 at("a client waits on an entry outside (last_applied, last_log_index]"));
+    }
+  } else {
+    RAFT_CHECK(election_deadline_ != kNever && heartbeat_deadline_ == kNever,
+               at("non-leader timers: election armed, heartbeat disarmed"));
+    RAFT_CHECK(waiters_.empty() && pending_index_.empty() && next_index_.empty(),
+               at("leader state outside leadership"));
+  }
+  if (role_ == Role::Candidate) {
+    RAFT_CHECK(votes_granted_.count(id_) == 1 && votes_granted_.size() < majority(),
+               at("a candidate holding a majority should have become leader"));
+  }
+}
+
+}  // namespace faultline::raft

@@ -1,0 +1,163 @@
+// A Raft server as a pure state machine (extended paper, Figure 2; DESIGN.md "Protocol cores are
+// pure state machines"). Messages and timer expiries go in; state changes and an outbox
+// (messages, PersistOps, trace events) come out. No clock, no threads, no I/O: time arrives as
+// `now`, randomness only from the Rng handed to the constructor.
+//
+// The outbox ordering rule (common/effects.hpp) is what makes "persist before replying" hold:
+// the adapter puts every PersistOp of a step on stable storage before any message of that step
+// leaves, so a vote or an appended entry is durable before anyone hears of it.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <set>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "common/effects.hpp"
+#include "common/ids.hpp"
+#include "common/rng.hpp"
+#include "common/time.hpp"
+#include "protocols/raft/config.hpp"
+#include "protocols/raft/kv.hpp"
+#include "protocols/raft/messages.hpp"
+
+namespace faultline::raft {
+
+/// Teaching controls. `elect: n2` in a scenario: make n2's election timer fire now.
+enum class Control { Elect };
+
+enum class Role { Follower, Candidate, Leader };
+std::string_view role_name(Role role);
+
+class Node {
+ public:
+  using Message = raft::Message;
+  using PersistOp = raft::PersistOp;
+  using Persistent = raft::PersistentState;
+  using Out = Effects<Message, PersistOp>;
+
+  /// `servers`: every server id including this one, sorted. `recovered`: what stable storage
+  /// holds (empty on first boot). Volatile state starts afresh (Figure 2): a follower with
+  /// commit_index = last_applied = 0 and an empty KV, rebuilt by re-applying as commit advances.
+  Node(NodeId id, std::vector<NodeId> servers, const Config& config, Rng rng,
+       const PersistentState& recovered, Time now);
+
+  /// A message arrived.
+  void step(const Envelope<Message>& in, Time now, Out& out);
+  /// Fires every timer due at `now`.
+  void tick(Time now, Out& out);
+  /// The earliest armed timer (kNever if none).
+  Time next_deadline() const;
+  void job_done(JobId, Time, Out&) {}  // raft runs no compute or disk jobs
+  void control(Control c, Time now, Out& out);
+  /// Local invariants; a violation is a bug in faultline (aborts with a message).
+  void check_invariants() const;
+
+  std::string_view role_name() const { return raft::role_name(role_); }
+  Role role() const { return role_; }
+  std::uint64_t current_term() const { return state_.current_term; }
+  NodeId voted_for() const { return state_.voted_for; }
+  NodeId id() const { return id_; }
+  /// The leader this server believes in for current_term (itself when leader), or kNoNode.
+  NodeId leader_hint() const { return leader_id_; }
+  const std::vector<LogEntry>& log() const { return state_.log; }
+  std::uint64_t last_log_index() const { return state_.log.size(); }
+  std::uint64_t last_log_term() const { return term_at(last_log_index()); }
+  std::uint64_t commit_index() const { return commit_index_; }
+  std::uint64_t last_applied() const { return last_applied_; }
+  const KvStore& kv() const { return kv_; }
+  const std::vector<NodeId>& servers() const { return servers_; }
+  /// Leader only: next_index / match_index of a peer (0 when not leader or not a peer).
+  std::uint64_t next_index(NodeId peer) const;
+  std::uint64_t match_index(NodeId peer) const;
+
+ private:
+  /// A client waiting for the outcome of the entry at some index (leader only).
+  struct Waiter {
+    NodeId client = kNoNode;
+    std::int64_t client_id = -1;
+    std::int64_t seq = 0;
+  };
+
+  // ---- Message handlers (Figure 2, "Receiver implementation" / "Rules for Servers").
+  void on_request_vote(NodeId from, const RequestVote& m, Time now, Out& out);
+  void on_request_vote_reply(NodeId from, const RequestVoteReply& m, Time now, Out& out);
+  void on_append_entries(NodeId from, const AppendEntries& m, Time now, Out& out);
+  void on_append_entries_reply(NodeId from, const AppendEntriesReply& m, Time now, Out& out);
+  void on_client_request(NodeId from, const ClientRequest& m, Time now, Out& out);
+
+  // ---- Role changes.
+  void start_election(Time now, Out& out);
+  void become_leader(Time now, Out& out);
+  /// Adopts a higher term seen in any RPC (Figure 2: "If RPC request or response contains term
+  /// T > currentTerm: set currentTerm = T, convert to follower").
+  void observe_term(std::uint64_t term, NodeId from, std::string_view why, Time now, Out& out);
+  void become_follower(std::string_view reason, NodeId from, Time now, Out& out);
+
+  // ---- Leader side of replication.
+  void send_append_entries(NodeId peer, bool probe, Out& out);
+  void broadcast_append_entries(Out& out);
+  /// Appends (and persists) one entry of current_term; returns its index.
+  std::uint64_t append_as_leader(Command command, Out& out);
+  void advance_commit_index(Out& out);
+
+  // ---- Log and state machine.
+  std::uint64_t term_at(std::uint64_t index) const;
+  /// First index holding `term` (terms are non-decreasing along the log: binary search).
+  std::uint64_t first_index_of_term(std::uint64_t term) const;
+  /// Last index holding `term`, or 0 if the log has no entry of that term.
+  std::uint64_t last_index_of_term(std::uint64_t term) const;
+  bool candidate_log_up_to_date(std::uint64_t last_log_index, std::uint64_t last_log_term) const;
+  /// Applies `op` to state_ and emits it: memory and stable storage never disagree.
+  void persist(PersistOp op, Out& out);
+  void set_term_vote(std::uint64_t term, NodeId voted_for, Out& out);
+  void set_commit_index(std::uint64_t index, Out& out);
+  void apply_committed(Out& out);
+  void reply_not_leader(NodeId client, std::int64_t client_id, std::int64_t seq, Out& out) const;
+
+  // ---- Timers.
+  void reset_election_timer(Time now);
+  std::size_t majority() const { return servers_.size() / 2 + 1; }
+
+  const NodeId id_;
+  const std::vector<NodeId> servers_;  // every server, self included, sorted
+  const Config config_;
+  Rng rng_;
+
+  // Persistent state on all servers (Figure 2), mirrored by every PersistOp this core emits, so
+  // `state_` is exactly what stable storage holds once the step's ops are applied.
+  PersistentState state_;
+
+  // Volatile state on all servers (Figure 2).
+  Role role_ = Role::Follower;
+  std::uint64_t commit_index_ = 0;
+  std::uint64_t last_applied_ = 0;
+  NodeId leader_id_ = kNoNode;
+  KvStore kv_;
+
+  // Candidate: who granted us their vote in current_term.
+  std::set<NodeId> votes_granted_;
+
+  // Volatile state on leaders, reinitialized after election (Figure 2). Peers only.
+  std::map<NodeId, std::uint64_t> next_index_;
+  std::map<NodeId, std::uint64_t> match_index_;
+  /// The latest AppendEntries to the peer is unanswered: new entries wait for its reply (or the
+  /// next heartbeat) rather than re-sending the same un-acknowledged entries again and again.
+  std::map<NodeId, bool> awaiting_reply_;
+  /// The last index the latest AppendEntries to the peer covered (prev_log_index + entries).
+  /// A success reply below it answers an older request: it must not trigger another send, or
+  /// duplicates in flight would multiply.
+  std::map<NodeId, std::uint64_t> last_sent_index_;
+  /// log index -> client waiting for that entry to be applied.
+  std::map<std::uint64_t, Waiter> waiters_;
+  /// (client_id, seq) -> index of its entry not yet applied, so a retry is not appended twice.
+  std::map<std::pair<std::int64_t, std::int64_t>, std::uint64_t> pending_index_;
+
+  // Timers (kNever when disarmed).
+  Time election_deadline_ = kNever;   // followers and candidates (§5.2)
+  Time heartbeat_deadline_ = kNever;  // leaders (§5.2)
+};
+
+}  // namespace faultline::raft
