@@ -24,16 +24,26 @@ std::string ScenarioError::format() const { return format_error(loc_, message_, 
 
 const char* to_string(FaultKind kind) {
   switch (kind) {
-    case FaultKind::Crash: return "crash";
-    case FaultKind::Restart: return "restart";
-    case FaultKind::Partition: return "partition";
-    case FaultKind::Isolate: return "isolate";
-    case FaultKind::Cut: return "cut";
-    case FaultKind::Heal: return "heal";
-    case FaultKind::Slow: return "slow";
-    case FaultKind::Network: return "network";
-    case FaultKind::Elect: return "elect";
-    case FaultKind::Nemesis: return "nemesis";
+    case FaultKind::Crash:
+      return "crash";
+    case FaultKind::Restart:
+      return "restart";
+    case FaultKind::Partition:
+      return "partition";
+    case FaultKind::Isolate:
+      return "isolate";
+    case FaultKind::Cut:
+      return "cut";
+    case FaultKind::Heal:
+      return "heal";
+    case FaultKind::Slow:
+      return "slow";
+    case FaultKind::Network:
+      return "network";
+    case FaultKind::Elect:
+      return "elect";
+    case FaultKind::Nemesis:
+      return "nemesis";
   }
   return "?";
 }

@@ -32,22 +32,22 @@ constexpr std::int64_t kMaxServers = 100'000;
 constexpr std::int64_t kMaxClients = 100'000;
 constexpr std::uintmax_t kMaxFileBytes = 16u << 20;
 
-const std::vector<std::string> kTopLevelKeys = {
-    "name",   "description", "protocol", "seed",   "duration", "cluster",
-    "params", "workload",    "faults",   "checks", "expect",   "stop_when"};
-const std::vector<std::string> kClusterKeys = {
-    "nodes", "names",        "topology", "latency",       "bandwidth",
-    "speed", "message_cost", "disk",     "network_model", "racks"};
+const std::vector<std::string> kTopLevelKeys = {"name",     "description", "protocol", "seed",
+                                                "duration", "cluster",     "params",   "workload",
+                                                "faults",   "checks",      "expect",   "stop_when"};
+const std::vector<std::string> kClusterKeys = {"nodes",         "names", "topology",     "latency",
+                                               "bandwidth",     "speed", "message_cost", "disk",
+                                               "network_model", "racks"};
 const std::vector<std::string> kDiskKeys = {"read", "write", "sync_latency"};
 const std::vector<std::string> kRacksKeys = {"racks", "hosts_per_rack", "uplink", "core"};
-const std::vector<std::string> kWorkloadKeys = {"clients", "ops",         "rate",           "mix",
-                                                "keys",    "rpc_timeout", "client_timeout", "start"};
+const std::vector<std::string> kWorkloadKeys = {
+    "clients", "ops", "rate", "mix", "keys", "rpc_timeout", "client_timeout", "start"};
 const std::vector<std::string> kFaultKindNames = {"crash", "restart", "partition", "isolate",
                                                   "cut",   "heal",    "slow",      "network",
                                                   "elect", "nemesis"};
 const std::vector<std::string> kCutKeys = {"from", "to"};
 const std::vector<std::string> kSlowKeys = {"node", "cpu", "disk", "latency"};
-const std::vector<std::string> kNetworkKeys = {"from",  "to",        "drop",
+const std::vector<std::string> kNetworkKeys = {"from",      "to",    "drop",
                                                "duplicate", "delay", "long_delay"};
 const std::vector<std::string> kLongDelayKeys = {"p", "delay"};
 const std::vector<std::string> kNemesisKeys = {"faults", "every", "until"};
@@ -144,7 +144,8 @@ const Node* section(const Node& map, std::string_view key) {
 }
 
 void expect_map(const Node& node, const std::string& path, std::string_view what = "a mapping") {
-  if (!node.is_map()) fail(node, fmt::format("{}: expected {}, got {}", path, what, node.describe()));
+  if (!node.is_map())
+    fail(node, fmt::format("{}: expected {}, got {}", path, what, node.describe()));
 }
 
 const std::string& text(const Node& node, const std::string& path, std::string_view what) {
@@ -183,9 +184,12 @@ std::int64_t integer(const Node& node, const std::string& path, std::int64_t min
 double real(const Node& node, const std::string& path, std::optional<double> min,
             std::optional<double> max, std::string_view what = "a number") {
   std::string expected(what);
-  if (min && max) expected += fmt::format(" from {} to {}", *min, *max);
-  else if (min) expected += fmt::format(" >= {}", *min);
-  else if (max) expected += fmt::format(" <= {}", *max);
+  if (min && max)
+    expected += fmt::format(" from {} to {}", *min, *max);
+  else if (min)
+    expected += fmt::format(" >= {}", *min);
+  else if (max)
+    expected += fmt::format(" <= {}", *max);
   const std::string& s = text(node, path, expected);
   double value = 0;
   const char* begin = s.data() + (!s.empty() && s[0] == '+' ? 1 : 0);
@@ -242,9 +246,8 @@ DurationRange range(const Node& node, const std::string& path, Sign sign, bool w
     return DurationRange{d, d};
   }
   if (!node.is_sequence() || node.items.size() != 2) {
-    const std::string got = node.is_sequence()
-                                ? fmt::format("a list of {} items", node.items.size())
-                                : node.describe();
+    const std::string got =
+        node.is_sequence() ? fmt::format("a list of {} items", node.items.size()) : node.describe();
     fail(node, fmt::format("{}: expected a duration or a range [lo, hi] such as [150ms, 300ms], "
                            "got {}",
                            path, got));
@@ -276,7 +279,8 @@ double bandwidth(const Node& node, const std::string& path) {
   if (!parsed.ok()) {
     fail(node, fmt::format("{}: {}", path, parsed.error()), did_you_mean_text(parsed.suggestion));
   }
-  if (parsed.value() <= 0) fail(node, fmt::format("{}: expected a bandwidth > 0, got '{}'", path, s));
+  if (parsed.value() <= 0)
+    fail(node, fmt::format("{}: expected a bandwidth > 0, got '{}'", path, s));
   return parsed.value();
 }
 
@@ -300,9 +304,12 @@ std::string choice(const Node& node, const std::string& path,
 
 const char* topology_name(Topology t) {
   switch (t) {
-    case Topology::Star: return "star";
-    case Topology::Racks: return "racks";
-    case Topology::TwoSwitch: return "two-switch";
+    case Topology::Star:
+      return "star";
+    case Topology::Racks:
+      return "racks";
+    case Topology::TwoSwitch:
+      return "two-switch";
   }
   return "?";
 }
@@ -436,8 +443,9 @@ class Loader {
     if (nodes != nullptr) {
       const std::int64_t n = integer(*nodes, "cluster.nodes", 1, kMaxServers);
       if (names != nullptr && static_cast<std::size_t>(n) != c.server_names.size()) {
-        fail(*nodes, fmt::format("cluster.nodes is {} but cluster.names lists {} servers", n,
-                                 c.server_names.size()),
+        fail(*nodes,
+             fmt::format("cluster.nodes is {} but cluster.names lists {} servers", n,
+                         c.server_names.size()),
              "give only one of them");
       }
       if (names == nullptr) {
@@ -467,7 +475,8 @@ class Loader {
     }
     if (const Node* v = node.find("latency"))
       c.latency = duration(*v, "cluster.latency", Sign::NonNegative, false);
-    if (const Node* v = node.find("bandwidth")) c.bandwidth_bytes_s = bandwidth(*v, "cluster.bandwidth");
+    if (const Node* v = node.find("bandwidth"))
+      c.bandwidth_bytes_s = bandwidth(*v, "cluster.bandwidth");
     if (const Node* v = node.find("speed")) c.speed_flops = speed(*v, "cluster.speed");
     if (const Node* v = node.find("message_cost")) {
       const std::string& s = text(*v, "cluster.message_cost", "an amount of work such as '10Kf'");
@@ -480,7 +489,8 @@ class Loader {
       check_keys(*v, kDiskKeys, "cluster.disk");
       DiskSpec disk;
       if (const Node* r = v->find("read")) disk.read_bytes_s = bandwidth(*r, "cluster.disk.read");
-      if (const Node* w = v->find("write")) disk.write_bytes_s = bandwidth(*w, "cluster.disk.write");
+      if (const Node* w = v->find("write"))
+        disk.write_bytes_s = bandwidth(*w, "cluster.disk.write");
       if (const Node* s = v->find("sync_latency"))
         disk.sync_latency = duration(*s, "cluster.disk.sync_latency", Sign::NonNegative, false);
       c.disk = disk;
@@ -502,15 +512,15 @@ class Loader {
     for (const auto& item : node.items) {
       const std::string& name = text(item, "cluster.names", "a server name such as 'a'");
       if (!matches_charset(name, "_-")) {
-        fail(item,
-             fmt::format("cluster.names: '{}' is not a valid server name: use lowercase "
-                         "letters, digits, '_' and '-' ([a-z0-9_-]+)",
-                         name));
+        fail(item, fmt::format("cluster.names: '{}' is not a valid server name: use lowercase "
+                               "letters, digits, '_' and '-' ([a-z0-9_-]+)",
+                               name));
       }
       if (is_role_word(name)) {
-        fail(item, fmt::format("cluster.names: '{}' is a role word: a server cannot be called "
-                               "that (targets would be ambiguous)",
-                               name),
+        fail(item,
+             fmt::format("cluster.names: '{}' is a role word: a server cannot be called "
+                         "that (targets would be ambiguous)",
+                         name),
              "choose another name");
       }
       auto [it, inserted] = seen.emplace(name, item.loc);
@@ -541,9 +551,10 @@ class Loader {
     const std::int64_t hosts = static_cast<std::int64_t>(r.racks) * r.hosts_per_rack;
     const std::size_t servers = scenario_.cluster.server_names.size();
     if (hosts < static_cast<std::int64_t>(servers)) {
-      fail(node, fmt::format("cluster.racks: {} racks x {} hosts = {} hosts, fewer than the {} "
-                             "servers",
-                             r.racks, r.hosts_per_rack, hosts, servers),
+      fail(node,
+           fmt::format("cluster.racks: {} racks x {} hosts = {} hosts, fewer than the {} "
+                       "servers",
+                       r.racks, r.hosts_per_rack, hosts, servers),
            "add racks or hosts_per_rack");
     }
     return r;
@@ -573,8 +584,9 @@ class Loader {
         if (second->loc.line < first->loc.line ||
             (second->loc.line == first->loc.line && second->loc.column < first->loc.column))
           std::swap(first, second);
-        fail(*second, "workload: give either 'ops' (operations per client, closed loop) or 'rate' "
-                      "(operations per second, open loop), not both");
+        fail(*second,
+             "workload: give either 'ops' (operations per client, closed loop) or 'rate' "
+             "(operations per second, open loop), not both");
       }
       if (ops != nullptr) w.ops = integer(*ops, "workload.ops", 1);
       if (rate != nullptr) {
@@ -583,7 +595,8 @@ class Loader {
         if (!parsed.ok()) {
           fail(*rate, "workload.rate: " + parsed.error(), did_you_mean_text(parsed.suggestion));
         }
-        if (parsed.value() <= 0) fail(*rate, fmt::format("workload.rate: expected a rate > 0, got '{}'", s));
+        if (parsed.value() <= 0)
+          fail(*rate, fmt::format("workload.rate: expected a rate > 0, got '{}'", s));
         w.rate_per_s = parsed.value();
       }
       if (w.clients > 0 && ops == nullptr && rate == nullptr) {
@@ -591,7 +604,8 @@ class Loader {
              "'ops: 500' (operations per client) or 'rate: 200/s' (open loop)");
       }
       if (const Node* mix = node->find("mix")) parse_mix(*mix);
-      if (const Node* v = node->find("keys")) w.keys = static_cast<int>(integer(*v, "workload.keys", 1, 1'000'000'000));
+      if (const Node* v = node->find("keys"))
+        w.keys = static_cast<int>(integer(*v, "workload.keys", 1, 1'000'000'000));
       if (const Node* v = node->find("rpc_timeout"))
         w.rpc_timeout = duration(*v, "workload.rpc_timeout", Sign::Positive, false);
       if (const Node* v = node->find("client_timeout"))
@@ -609,7 +623,8 @@ class Loader {
   }
 
   void parse_mix(const Node& node) {
-    expect_map(node, "workload.mix", "a mapping of operation to weight such as {get: 0.5, put: 0.5}");
+    expect_map(node, "workload.mix",
+               "a mapping of operation to weight such as {get: 0.5, put: 0.5}");
     check_keys(node, protocol_->workload_ops, "workload.mix");
     if (node.entries.empty()) {
       fail(node, "workload.mix: expected at least one operation",
@@ -618,11 +633,13 @@ class Loader {
     std::vector<std::pair<std::string, double>> mix;
     double sum = 0;
     for (const auto& [key, value] : node.entries) {
-      const double weight = real(value, "workload.mix." + key.scalar, 0.0, std::nullopt, "a weight");
+      const double weight =
+          real(value, "workload.mix." + key.scalar, 0.0, std::nullopt, "a weight");
       mix.emplace_back(key.scalar, weight);
       sum += weight;
     }
-    if (!(sum > 0)) fail(node, "workload.mix: the weights sum to 0: expected at least one weight > 0");
+    if (!(sum > 0))
+      fail(node, "workload.mix: the weights sum to 0: expected at least one weight > 0");
     scenario_.workload.mix = std::move(mix);
   }
 
@@ -668,7 +685,8 @@ class Loader {
                            double value, const std::function<std::string(double)>& show) {
     if (spec.min && value < *spec.min) {
       if (spec.type == ParamType::Duration || spec.type == ParamType::DurationRange) {
-        if (*spec.min == 1.0) fail(node, fmt::format("{}: expected a duration > 0, got '{}'", path, node.scalar));
+        if (*spec.min == 1.0)
+          fail(node, fmt::format("{}: expected a duration > 0, got '{}'", path, node.scalar));
       }
       fail(node, fmt::format("{}: expected a value >= {}, got {}", path, show(*spec.min),
                              node.is_scalar() ? "'" + node.scalar + "'" : node.describe()));
@@ -731,7 +749,8 @@ class Loader {
         const std::string& s = text(node, path, "a size such as '64MB'");
         auto parsed = units::parse_size(s);
         if (!parsed.ok()) {
-          fail(node, fmt::format("{}: {}", path, parsed.error()), did_you_mean_text(parsed.suggestion));
+          fail(node, fmt::format("{}: {}", path, parsed.error()),
+               did_you_mean_text(parsed.suggestion));
         }
         check_bounds(node, path, spec, static_cast<double>(parsed.value()),
                      [](double v) { return units::format_size(static_cast<std::uint64_t>(v)); });
@@ -759,10 +778,12 @@ class Loader {
     }
     if (contains(protocol_->roles, s) || contains(kGenericRoles, s)) return;
     if (auto n = random_n(s)) {
-      if (*n < 1) fail(item, fmt::format("{}: '{}' selects no server", path, s), "did you mean 'random-1'?");
+      if (*n < 1)
+        fail(item, fmt::format("{}: '{}' selects no server", path, s), "did you mean 'random-1'?");
       if (*n > static_cast<std::int64_t>(servers.size())) {
-        fail(item, fmt::format("{}: '{}' asks for {} servers but the cluster has {}", path, s, *n,
-                               servers.size()),
+        fail(item,
+             fmt::format("{}: '{}' asks for {} servers but the cluster has {}", path, s, *n,
+                         servers.size()),
              fmt::format("at most 'random-{}'", servers.size()));
       }
       return;
@@ -771,9 +792,8 @@ class Loader {
     if (auto n = numbered(s, 'n'); n && default_names_) {
       suggestion = fmt::format("the servers are n1..n{}", servers.size());
     } else if (auto c = numbered(s, 'c')) {
-      suggestion = clients_.empty()
-                       ? "there are no clients: workload.clients is 0"
-                       : fmt::format("the clients are c1..c{}", clients_.size());
+      suggestion = clients_.empty() ? "there are no clients: workload.clients is 0"
+                                    : fmt::format("the clients are c1..c{}", clients_.size());
     } else {
       std::vector<std::string> candidates = servers;
       if (allow_clients) candidates.insert(candidates.end(), clients_.begin(), clients_.end());
@@ -784,7 +804,8 @@ class Loader {
     if (suggestion.empty()) {
       std::vector<std::string> roles = protocol_->roles;
       roles.insert(roles.end(), {"random", "random-N", "crashed", "all"});
-      suggestion = fmt::format("expected a server name ({}) or a role: {}", server_range(), join(roles));
+      suggestion =
+          fmt::format("expected a server name ({}) or a role: {}", server_range(), join(roles));
     }
     fail(item, fmt::format("{}: unknown node or role '{}'", path, s), suggestion);
   }
@@ -802,7 +823,8 @@ class Loader {
                              node.describe()));
     }
     if (node.is_sequence() && node.items.empty()) {
-      fail(node, fmt::format("{}: expected at least one node name or role, got an empty list", path));
+      fail(node,
+           fmt::format("{}: expected at least one node name or role, got an empty list", path));
     }
     TargetSpec t;
     t.loc = node.loc;
@@ -846,24 +868,27 @@ class Loader {
     for (const auto& [key, value] : item.entries) {
       if (!contains(kFaultKindNames, key.scalar)) continue;
       if (kind_key != nullptr) {
-        fail(key, fmt::format("{}: one fault per item, but this one has both '{}' and '{}'", path,
-                              kind_key->scalar, key.scalar),
+        fail(key,
+             fmt::format("{}: one fault per item, but this one has both '{}' and '{}'", path,
+                         kind_key->scalar, key.scalar),
              "write them as two items with the same 'at'");
       }
       kind_key = &key;
     }
     if (kind_key == nullptr) {
-      fail(item, fmt::format("{}: expected one fault ({}) beside 'at'", path, join(kFaultKindNames)));
+      fail(item,
+           fmt::format("{}: expected one fault ({}) beside 'at'", path, join(kFaultKindNames)));
     }
     const Node& at = require(item, "at", path, "when the fault fires, e.g. 'at: 2s'");
     f.at = range(at, path + ".at", Sign::NonNegative, true);
     if (f.at.hi > scenario_.duration) {
-      const std::string when =
-          f.at.lo == f.at.hi ? units::format_duration(f.at.hi)
-                             : fmt::format("[{}, {}]", units::format_duration(f.at.lo),
-                                           units::format_duration(f.at.hi));
-      fail(at, fmt::format("fault at {} is after the end of the run (duration {})", when,
-                           units::format_duration(scenario_.duration)),
+      const std::string when = f.at.lo == f.at.hi
+                                   ? units::format_duration(f.at.hi)
+                                   : fmt::format("[{}, {}]", units::format_duration(f.at.lo),
+                                                 units::format_duration(f.at.hi));
+      fail(at,
+           fmt::format("fault at {} is after the end of the run (duration {})", when,
+                       units::format_duration(scenario_.duration)),
            "move it earlier or raise 'duration'");
     }
 
@@ -907,14 +932,23 @@ class Loader {
       const Node& for_key = *item.find_key("for");
       std::string why;
       switch (f.kind) {
-        case FaultKind::Heal: why = "heal undoes nothing"; break;
-        case FaultKind::Restart: why = "restart undoes nothing (crash with 'for:' restarts)"; break;
-        case FaultKind::Elect: why = "elect undoes nothing"; break;
-        case FaultKind::Nemesis: why = "nemesis undoes its faults itself at 'until'"; break;
+        case FaultKind::Heal:
+          why = "heal undoes nothing";
+          break;
+        case FaultKind::Restart:
+          why = "restart undoes nothing (crash with 'for:' restarts)";
+          break;
+        case FaultKind::Elect:
+          why = "elect undoes nothing";
+          break;
+        case FaultKind::Nemesis:
+          why = "nemesis undoes its faults itself at 'until'";
+          break;
         case FaultKind::Network:
           if (f.network.reliable) why = "'network: reliable' undoes nothing";
           break;
-        default: break;
+        default:
+          break;
       }
       if (!why.empty()) {
         fail(for_key, fmt::format("{}: 'for' cannot be used with {}: {}", path, kind, why),
@@ -949,9 +983,9 @@ class Loader {
         auto [it, inserted] = seen.emplace(name, Seen{g, item->loc});
         if (!inserted && it->second.group != g) {
           fail(*item,
-               fmt::format("{}: node '{}' is in two groups: group {} (at {}:{}) and group {}",
-                           path, name, it->second.group + 1, it->second.loc.line,
-                           it->second.loc.column, g + 1),
+               fmt::format("{}: node '{}' is in two groups: group {} (at {}:{}) and group {}", path,
+                           name, it->second.group + 1, it->second.loc.line, it->second.loc.column,
+                           g + 1),
                "a node belongs to one group only");
         }
       }
@@ -969,8 +1003,10 @@ class Loader {
       fail(node, fmt::format("{}: expected at least one of cpu, disk, latency", path),
            "e.g. {node: n3, cpu: 10} divides n3's CPU speed by 10");
     }
-    if (const Node* v = node.find("cpu")) s.cpu = real(*v, child(path, "cpu"), 1.0, std::nullopt, "a factor");
-    if (const Node* v = node.find("disk")) s.disk = real(*v, child(path, "disk"), 1.0, std::nullopt, "a factor");
+    if (const Node* v = node.find("cpu"))
+      s.cpu = real(*v, child(path, "cpu"), 1.0, std::nullopt, "a factor");
+    if (const Node* v = node.find("disk"))
+      s.disk = real(*v, child(path, "disk"), 1.0, std::nullopt, "a factor");
     if (const Node* v = node.find("latency"))
       s.latency = duration(*v, child(path, "latency"), Sign::NonNegative, false);
     return s;
@@ -983,21 +1019,24 @@ class Loader {
         n.reliable = true;
         return n;
       }
-      fail(node, fmt::format("{}: expected 'reliable' or a mapping such as {{drop: 10%}}, got {}",
-                             path, node.describe()),
+      fail(node,
+           fmt::format("{}: expected 'reliable' or a mapping such as {{drop: 10%}}, got {}", path,
+                       node.describe()),
            did_you_mean(node.scalar, {"reliable"}));
     }
     expect_map(node, path, "'reliable' or a mapping such as {drop: 10%}");
     check_keys(node, kNetworkKeys, path);
     if (!node.find("drop") && !node.find("duplicate") && !node.find("delay") &&
         !node.find("long_delay")) {
-      fail(node, fmt::format("{}: expected at least one of drop, duplicate, delay, long_delay", path),
+      fail(node,
+           fmt::format("{}: expected at least one of drop, duplicate, delay, long_delay", path),
            "'network: reliable' restores a reliable network");
     }
     if (const Node* v = node.find("from")) n.from = target(*v, child(path, "from"), true);
     if (const Node* v = node.find("to")) n.to = target(*v, child(path, "to"), true);
     if (const Node* v = node.find("drop")) n.drop = probability(*v, child(path, "drop"));
-    if (const Node* v = node.find("duplicate")) n.duplicate = probability(*v, child(path, "duplicate"));
+    if (const Node* v = node.find("duplicate"))
+      n.duplicate = probability(*v, child(path, "duplicate"));
     if (const Node* v = node.find("delay"))
       n.delay = range(*v, child(path, "delay"), Sign::NonNegative, false);
     if (const Node* v = node.find("long_delay")) {
@@ -1007,15 +1046,16 @@ class Loader {
       LongDelay l;
       l.p = probability(require(*v, "p", ld, "the fraction of messages delayed, e.g. 'p: 10%'"),
                         child(ld, "p"));
-      l.delay = range(require(*v, "delay", ld, "e.g. 'delay: [200ms, 2200ms]'"),
-                      child(ld, "delay"), Sign::NonNegative, false);
+      l.delay = range(require(*v, "delay", ld, "e.g. 'delay: [200ms, 2200ms]'"), child(ld, "delay"),
+                      Sign::NonNegative, false);
       n.long_delay = l;
     }
     return n;
   }
 
   NemesisSpec parse_nemesis(const Node& node, const std::string& path, DurationRange at) const {
-    expect_map(node, path, "a mapping such as {faults: [crash, partition], every: [700ms, 1s], until: 20s}");
+    expect_map(node, path,
+               "a mapping such as {faults: [crash, partition], every: [700ms, 1s], until: 20s}");
     check_keys(node, kNemesisKeys, path);
     NemesisSpec n;
     const std::string faults_path = child(path, "faults");
@@ -1025,7 +1065,8 @@ class Loader {
                                faults_path, faults.describe()));
     }
     if (faults.is_sequence() && faults.items.empty()) {
-      fail(faults, fmt::format("{}: expected at least one of {}", faults_path, join(kNemesisFaults)));
+      fail(faults,
+           fmt::format("{}: expected at least one of {}", faults_path, join(kNemesisFaults)));
     }
     for (const Node* item : string_items(faults)) {
       std::string f = choice(*item, faults_path, kNemesisFaults);
@@ -1036,17 +1077,18 @@ class Loader {
     }
     const Node& every = require(node, "every", path, "e.g. 'every: [700ms, 1s]'");
     n.every = range(every, child(path, "every"), Sign::Positive, false);
-    const Node& until = require(node, "until", path, "when the nemesis stops and undoes its faults");
+    const Node& until =
+        require(node, "until", path, "when the nemesis stops and undoes its faults");
     n.until = duration(until, child(path, "until"), Sign::Positive, true);
     if (n.until <= at.hi) {
-      fail(until, fmt::format("{}: nemesis until {} is not after its start at {}",
-                              child(path, "until"), units::format_duration(n.until),
-                              units::format_duration(at.hi)));
+      fail(until,
+           fmt::format("{}: nemesis until {} is not after its start at {}", child(path, "until"),
+                       units::format_duration(n.until), units::format_duration(at.hi)));
     }
     if (n.until > scenario_.duration) {
-      fail(until, fmt::format("nemesis until {} is after the end of the run (duration {})",
-                              units::format_duration(n.until),
-                              units::format_duration(scenario_.duration)),
+      fail(until,
+           fmt::format("nemesis until {} is after the end of the run (duration {})",
+                       units::format_duration(n.until), units::format_duration(scenario_.duration)),
            "lower 'until' or raise 'duration'");
     }
     return n;
@@ -1060,8 +1102,9 @@ class Loader {
       return;
     }
     if (!node->is_sequence() && !node->is_scalar()) {
-      fail(*node, fmt::format("checks: expected a list of check names such as [raft.safety], got {}",
-                              node->describe()));
+      fail(*node,
+           fmt::format("checks: expected a list of check names such as [raft.safety], got {}",
+                       node->describe()));
     }
     std::vector<std::string> names, available;
     for (const auto& c : protocol_->checks) {
@@ -1095,14 +1138,16 @@ class Loader {
       return SourceLoc{node.loc.file, node.loc.line,
                        node.loc.column + static_cast<int>(offset) + (node.plain ? 0 : 1)};
     };
-    const std::string form = "expected 'metric op number' such as 'violations == 0' (op: == != < <= > >=)";
+    const std::string form =
+        "expected 'metric op number' such as 'violations == 0' (op: == != < <= > >=)";
     auto skip_blanks = [&](std::size_t i) {
       while (i < s.size() && (s[i] == ' ' || s[i] == '\t')) ++i;
       return i;
     };
     std::size_t i = skip_blanks(0);
     const std::size_t metric_start = i;
-    while (i < s.size() && (std::isalnum(static_cast<unsigned char>(s[i])) || s[i] == '_' || s[i] == '.'))
+    while (i < s.size() &&
+           (std::isalnum(static_cast<unsigned char>(s[i])) || s[i] == '_' || s[i] == '.'))
       ++i;
     Expectation e;
     e.text = s;
@@ -1118,12 +1163,13 @@ class Loader {
       }
     }
     if (e.op.empty()) {
-      if (i < s.size() && s[i] == '=') fail(at(i), fmt::format("{}: unknown comparison '='", path), "did you mean '=='?");
+      if (i < s.size() && s[i] == '=')
+        fail(at(i), fmt::format("{}: unknown comparison '='", path), "did you mean '=='?");
       fail(at(i), fmt::format("{}: expected a comparison (== != < <= > >=) after '{}', got '{}'",
                               path, e.metric, s.substr(i)));
     }
     i = skip_blanks(i + e.op.size());
-    if (i < s.size() && s[i] == '=' ) {
+    if (i < s.size() && s[i] == '=') {
       fail(at(op_start), fmt::format("{}: unknown comparison '{}='", path, e.op));
     }
     std::size_t end = s.size();
@@ -1132,16 +1178,20 @@ class Loader {
     double value = 0;
     const char* begin = number.data() + (!number.empty() && number[0] == '+' ? 1 : 0);
     auto [ptr, ec] = std::from_chars(begin, number.data() + number.size(), value);
-    const bool numeric = !number.empty() && begin != number.data() + number.size() &&
-                         (std::isdigit(static_cast<unsigned char>(*begin)) || *begin == '-' || *begin == '.');
-    if (!numeric || ec != std::errc() || ptr != number.data() + number.size() || !std::isfinite(value)) {
+    const bool numeric =
+        !number.empty() && begin != number.data() + number.size() &&
+        (std::isdigit(static_cast<unsigned char>(*begin)) || *begin == '-' || *begin == '.');
+    if (!numeric || ec != std::errc() || ptr != number.data() + number.size() ||
+        !std::isfinite(value)) {
       fail(at(i), fmt::format("{}: expected a number after '{}', got '{}'", path, e.op, number));
     }
     e.value = value;
     if (!is_known_metric(*protocol_, e.metric)) {
       std::string suggestion = did_you_mean(e.metric, metric_paths(*protocol_));
-      if (suggestion.empty()) suggestion = "'faultline explain " + protocol_->name + "' lists the metrics";
-      fail(at(metric_start), fmt::format("{}: unknown metric '{}' for {}", path, e.metric, protocol_->name),
+      if (suggestion.empty())
+        suggestion = "'faultline explain " + protocol_->name + "' lists the metrics";
+      fail(at(metric_start),
+           fmt::format("{}: unknown metric '{}' for {}", path, e.metric, protocol_->name),
            suggestion);
     }
     return e;
@@ -1151,19 +1201,27 @@ class Loader {
 
   static nlohmann::json param_json(const ParamSpec& spec, const ParamValue& v) {
     switch (spec.type) {
-      case ParamType::Duration: return units::format_duration(std::get<kParamDurationIndex>(v));
+      case ParamType::Duration:
+        return units::format_duration(std::get<kParamDurationIndex>(v));
       case ParamType::DurationRange: {
         const auto& r = std::get<DurationRange>(v);
         return nlohmann::json::array({units::format_duration(r.lo), units::format_duration(r.hi)});
       }
-      case ParamType::Integer: return std::get<kParamIntegerIndex>(v);
+      case ParamType::Integer:
+        return std::get<kParamIntegerIndex>(v);
       case ParamType::Real:
-      case ParamType::Probability: return std::get<double>(v);
-      case ParamType::Bool: return std::get<bool>(v);
-      case ParamType::String: return std::get<std::string>(v);
-      case ParamType::StringList: return std::get<std::vector<std::string>>(v);
-      case ParamType::Size: return units::format_size(std::get<std::uint64_t>(v));
-      case ParamType::Bandwidth: return units::format_bandwidth(std::get<double>(v));
+      case ParamType::Probability:
+        return std::get<double>(v);
+      case ParamType::Bool:
+        return std::get<bool>(v);
+      case ParamType::String:
+        return std::get<std::string>(v);
+      case ParamType::StringList:
+        return std::get<std::vector<std::string>>(v);
+      case ParamType::Size:
+        return units::format_size(std::get<std::uint64_t>(v));
+      case ParamType::Bandwidth:
+        return units::format_bandwidth(std::get<double>(v));
     }
     return nullptr;
   }
@@ -1231,10 +1289,10 @@ class Loader {
 
   Scenario scenario_;
   const ProtocolInfo* protocol_ = nullptr;
-  bool default_names_ = false;                 // servers are n1..nN (no `names:`)
-  std::vector<const Node*> name_nodes_;        // the `names:` items, for later errors
-  std::vector<std::string> clients_;           // c1..cN
-  std::vector<nlohmann::json> fault_specs_;    // file order, for `effective`
+  bool default_names_ = false;               // servers are n1..nN (no `names:`)
+  std::vector<const Node*> name_nodes_;      // the `names:` items, for later errors
+  std::vector<std::string> clients_;         // c1..cN
+  std::vector<nlohmann::json> fault_specs_;  // file order, for `effective`
 };
 
 }  // namespace
@@ -1259,7 +1317,8 @@ Scenario load_scenario_text(const std::string& text, const std::string& file,
     throw;
   } catch (const std::exception& e) {
     // Nothing should get here; if something does, it is still bad input, not a crash.
-    throw ScenarioError(SourceLoc{file, 1, 1}, fmt::format("cannot read the scenario: {}", e.what()));
+    throw ScenarioError(SourceLoc{file, 1, 1},
+                        fmt::format("cannot read the scenario: {}", e.what()));
   }
 }
 

@@ -2,11 +2,14 @@
 
 #include <fmt/format.h>
 #include <yaml-cpp/depthguard.h>
+#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
 #include <charconv>
 #include <cmath>
 #include <map>
+#include <optional>
+#include <sstream>
 
 namespace faultline::yaml {
 namespace {
@@ -35,10 +38,9 @@ struct Converter {
     Node out;
     out.loc = loc(in.Mark());
     if (depth > kMaxDepth) {
-      throw ScenarioError(out.loc,
-                          fmt::format("the document is nested more than {} levels deep (a "
-                                      "recursive alias?)",
-                                      kMaxDepth));
+      throw ScenarioError(out.loc, fmt::format("the document is nested more than {} levels deep (a "
+                                               "recursive alias?)",
+                                               kMaxDepth));
     }
     if (++count > kMaxNodes) {
       throw ScenarioError(out.loc, fmt::format("the document has more than {} nodes once aliases "
@@ -70,9 +72,9 @@ struct Converter {
           Node key;
           key.loc = loc(entry.first.Mark());
           if (!entry.first.IsScalar()) {
-            throw ScenarioError(key.loc, fmt::format("expected a plain key {}, got {}", place,
-                                                     entry.first.IsNull() ? "an empty key"
-                                                                          : "a list or mapping"));
+            throw ScenarioError(
+                key.loc, fmt::format("expected a plain key {}, got {}", place,
+                                     entry.first.IsNull() ? "an empty key" : "a list or mapping"));
           }
           key.kind = Node::Kind::Scalar;
           key.scalar = entry.first.Scalar();
@@ -105,6 +107,68 @@ struct Converter {
   throw ScenarioError(loc, "YAML syntax error: " + message);
 }
 
+/// Counts the documents of a stream without building them. YAML::LoadAll is not used: on some
+/// malformed input (a stray ',' at the start of a document) yaml-cpp 0.7 returns empty documents
+/// forever without consuming anything, so LoadAll never ends; here that is a syntax error.
+struct DocumentCount {
+  int documents = 0;
+  YAML::Mark second_mark;  // the first node of the second document
+  bool stuck = false;
+  YAML::Mark stuck_mark;
+};
+
+class FirstNodeMarks : public YAML::EventHandler {
+ public:
+  YAML::Mark document_start;
+  std::optional<YAML::Mark> first_node;
+
+  void OnDocumentStart(const YAML::Mark& mark) override {
+    document_start = mark;
+    first_node.reset();
+  }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark& mark, YAML::anchor_t) override { node(mark); }
+  void OnAlias(const YAML::Mark& mark, YAML::anchor_t) override { node(mark); }
+  void OnScalar(const YAML::Mark& mark, const std::string&, YAML::anchor_t,
+                const std::string&) override {
+    node(mark);
+  }
+  void OnSequenceStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t,
+                       YAML::EmitterStyle::value) override {
+    node(mark);
+  }
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t,
+                  YAML::EmitterStyle::value) override {
+    node(mark);
+  }
+  void OnMapEnd() override {}
+
+ private:
+  void node(const YAML::Mark& mark) {
+    if (!first_node) first_node = mark;
+  }
+};
+
+DocumentCount count_documents(const std::string& text) {
+  constexpr int kMaxDocuments = 1000;
+  std::istringstream stream(text);
+  YAML::Parser parser(stream);
+  FirstNodeMarks marks;
+  DocumentCount count;
+  int previous_start = -1;
+  while (count.documents < kMaxDocuments && parser.HandleNextDocument(marks)) {
+    if (marks.document_start.pos == previous_start) {  // nothing consumed: yaml-cpp is stuck
+      count.stuck = true;
+      count.stuck_mark = marks.document_start;
+      return count;
+    }
+    previous_start = marks.document_start.pos;
+    if (++count.documents == 2) count.second_mark = marks.first_node.value_or(marks.document_start);
+  }
+  return count;
+}
+
 bool looks_numeric(std::string_view s) {
   if (s.empty()) return false;
   std::size_t i = (s[0] == '-' || s[0] == '+') ? 1 : 0;
@@ -134,37 +198,43 @@ const Node* Node::find_key(std::string_view key) const {
 
 std::string Node::describe() const {
   switch (kind) {
-    case Kind::Null: return "nothing";
+    case Kind::Null:
+      return "nothing";
     case Kind::Scalar: {
       std::string text = scalar.size() > 40 ? scalar.substr(0, 37) + "..." : scalar;
       return "'" + text + "'";
     }
-    case Kind::Sequence: return "a list";
-    case Kind::Map: return "a mapping";
+    case Kind::Sequence:
+      return "a list";
+    case Kind::Map:
+      return "a mapping";
   }
   return "?";
 }
 
 Node parse(const std::string& text, const std::string& file, int line, int column_offset) {
-  std::vector<YAML::Node> documents;
   try {
-    documents = YAML::LoadAll(text);
-  } catch (const YAML::Exception& e) {
-    syntax_error(e, file, line, column_offset);
-  }
-  if (documents.empty()) {
-    Node empty;
-    empty.loc = SourceLoc{file, line, column_offset + 1};
-    return empty;
-  }
-  if (documents.size() > 1) {
-    throw ScenarioError(loc_of(documents[1].Mark(), file, line, column_offset),
-                        fmt::format("expected one YAML document, found {}", documents.size()),
-                        "remove the '---' separator");
-  }
-  try {
+    const DocumentCount count = count_documents(text);
+    if (count.stuck) {
+      const char c = count.stuck_mark.pos >= 0 &&
+                             static_cast<std::size_t>(count.stuck_mark.pos) < text.size()
+                         ? text[static_cast<std::size_t>(count.stuck_mark.pos)]
+                         : '?';
+      throw ScenarioError(loc_of(count.stuck_mark, file, line, column_offset),
+                          fmt::format("YAML syntax error: unexpected '{}'", c));
+    }
+    if (count.documents == 0) {
+      Node empty;
+      empty.loc = SourceLoc{file, line, column_offset + 1};
+      return empty;
+    }
+    if (count.documents > 1) {
+      throw ScenarioError(loc_of(count.second_mark, file, line, column_offset),
+                          fmt::format("expected one YAML document, found {}", count.documents),
+                          "remove the '---' separator");
+    }
     Converter converter{file, line, column_offset};
-    return converter.convert(documents[0], 0, "");
+    return converter.convert(YAML::Load(text), 0, "");
   } catch (const YAML::Exception& e) {
     syntax_error(e, file, line, column_offset);
   }
@@ -172,10 +242,13 @@ Node parse(const std::string& text, const std::string& file, int line, int colum
 
 void apply_override(Node& root, const std::string& override_text) {
   const std::string file = "<--set " + override_text + ">";
-  auto at = [&](std::size_t position) { return SourceLoc{file, 1, static_cast<int>(position) + 1}; };
+  auto at = [&](std::size_t position) {
+    return SourceLoc{file, 1, static_cast<int>(position) + 1};
+  };
   const std::size_t eq = override_text.find('=');
   if (eq == std::string::npos || eq == 0) {
-    throw ScenarioError(at(0), "expected key.path=value", "e.g. --set params.election_timeout=[100ms,200ms]");
+    throw ScenarioError(at(0), "expected key.path=value",
+                        "e.g. --set params.election_timeout=[100ms,200ms]");
   }
   struct Segment {
     std::string key;
@@ -186,7 +259,8 @@ void apply_override(Node& root, const std::string& override_text) {
     std::size_t end = override_text.find('.', start);
     if (end == std::string::npos || end > eq) end = eq;
     std::string key = override_text.substr(start, end - start);
-    if (key.empty()) throw ScenarioError(at(start), "empty key in the path", "expected key.path=value");
+    if (key.empty())
+      throw ScenarioError(at(start), "empty key in the path", "expected key.path=value");
     path.push_back({key, start});
     start = end + 1;
   }
@@ -217,11 +291,12 @@ void apply_override(Node& root, const std::string& override_text) {
       }
     } else if (current->is_sequence()) {
       std::size_t index = 0;
-      auto [ptr, ec] = std::from_chars(segment.key.data(), segment.key.data() + segment.key.size(), index);
+      auto [ptr, ec] =
+          std::from_chars(segment.key.data(), segment.key.data() + segment.key.size(), index);
       if (ec != std::errc() || ptr != segment.key.data() + segment.key.size()) {
-        throw ScenarioError(at(segment.position),
-                            fmt::format("'{}' is a list: expected an item number, got '{}'",
-                                        walked, segment.key));
+        throw ScenarioError(
+            at(segment.position),
+            fmt::format("'{}' is a list: expected an item number, got '{}'", walked, segment.key));
       }
       if (index >= current->items.size()) {
         throw ScenarioError(at(segment.position),
@@ -243,7 +318,8 @@ void apply_override(Node& root, const std::string& override_text) {
 
 nlohmann::json to_json(const Node& node) {
   switch (node.kind) {
-    case Node::Kind::Null: return nullptr;
+    case Node::Kind::Null:
+      return nullptr;
     case Node::Kind::Sequence: {
       nlohmann::json out = nlohmann::json::array();
       for (const auto& item : node.items) out.push_back(to_json(item));
@@ -254,7 +330,8 @@ nlohmann::json to_json(const Node& node) {
       for (const auto& [key, value] : node.entries) out[key.scalar] = to_json(value);
       return out;
     }
-    case Node::Kind::Scalar: break;
+    case Node::Kind::Scalar:
+      break;
   }
   const std::string& s = node.scalar;
   if (!node.plain) return s;

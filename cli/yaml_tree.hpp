@@ -4,12 +4,11 @@
 // locations, and a JSON view (report.json `config`, `faults[].spec`).
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "cli/scenario.hpp"
 

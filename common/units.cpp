@@ -177,7 +177,8 @@ std::string guess_duration(std::string_view text, bool whole_run) {
 
 Parsed<Duration> parse_duration(std::string_view text) {
   const std::string_view t = trim(text);
-  if (t.empty()) return fail<Duration>("expected a duration with a unit such as '250ms', got nothing");
+  if (t.empty())
+    return fail<Duration>("expected a duration with a unit such as '250ms', got nothing");
   auto number = read_number(t);
   if (!number) {
     return fail<Duration>(
@@ -210,12 +211,14 @@ Parsed<Duration> parse_duration(std::string_view text) {
 
 Parsed<double> parse_bandwidth(std::string_view text) {
   static constexpr Unit kUnits[] = {
-      {"bps", 1.0 / 8},       {"Kbps", 1e3 / 8},      {"kbps", 1e3 / 8},      {"Mbps", 1e6 / 8},
-      {"Gbps", 1e9 / 8},      {"Tbps", 1e12 / 8},     {"B/s", 1},             {"KB/s", 1e3},
-      {"kB/s", 1e3},          {"MB/s", 1e6},          {"GB/s", 1e9},          {"TB/s", 1e12},
-      {"Bps", 1},             {"KBps", 1e3},          {"kBps", 1e3},          {"MBps", 1e6},
-      {"GBps", 1e9},          {"TBps", 1e12},         {"KiB/s", 1024.0},      {"MiB/s", 1048576.0},
-      {"GiB/s", 1073741824.0}, {"bit/s", 1.0 / 8},    {"Kbit/s", 1e3 / 8},    {"Mbit/s", 1e6 / 8},
+      {"bps", 1.0 / 8},    {"Kbps", 1e3 / 8},    {"kbps", 1e3 / 8},
+      {"Mbps", 1e6 / 8},   {"Gbps", 1e9 / 8},    {"Tbps", 1e12 / 8},
+      {"B/s", 1},          {"KB/s", 1e3},        {"kB/s", 1e3},
+      {"MB/s", 1e6},       {"GB/s", 1e9},        {"TB/s", 1e12},
+      {"Bps", 1},          {"KBps", 1e3},        {"kBps", 1e3},
+      {"MBps", 1e6},       {"GBps", 1e9},        {"TBps", 1e12},
+      {"KiB/s", 1024.0},   {"MiB/s", 1048576.0}, {"GiB/s", 1073741824.0},
+      {"bit/s", 1.0 / 8},  {"Kbit/s", 1e3 / 8},  {"Mbit/s", 1e6 / 8},
       {"Gbit/s", 1e9 / 8},
   };
   const std::string_view t = trim(text);
@@ -242,7 +245,8 @@ Parsed<double> parse_bandwidth(std::string_view text) {
   }
   return fail<double>(fmt::format(
       "unknown bandwidth unit '{}' in '{}' (expected bps, Kbps, Mbps, Gbps, Tbps for bits per "
-      "second or B/s, KB/s, MB/s, GB/s, TB/s, Bps, KBps, MBps, GBps, KiB/s, MiB/s, GiB/s for bytes)",
+      "second or B/s, KB/s, MB/s, GB/s, TB/s, Bps, KBps, MBps, GBps, KiB/s, MiB/s, GiB/s for "
+      "bytes)",
       unit, t));
 }
 
@@ -277,7 +281,8 @@ Parsed<std::uint64_t> parse_size(std::string_view text) {
   }
   for (const auto& [name, bytes] : kUnits) {
     if (unit != name) continue;
-    auto scaled = scale_exact(n, bytes, static_cast<u128>(std::numeric_limits<std::uint64_t>::max()));
+    auto scaled =
+        scale_exact(n, bytes, static_cast<u128>(std::numeric_limits<std::uint64_t>::max()));
     if (!scaled) return fail<std::uint64_t>(fmt::format("size '{}' is too large", t));
     return good<std::uint64_t>(static_cast<std::uint64_t>(*scaled));
   }
@@ -307,9 +312,9 @@ Parsed<double> parse_probability(std::string_view text) {
 
 Parsed<double> parse_speed(std::string_view text) {
   static constexpr Unit kUnits[] = {
-      {"", 1},          {"f", 1},          {"flops", 1},       {"kf", 1e3},     {"Kf", 1e3},
-      {"kflops", 1e3},  {"Kflops", 1e3},   {"Mf", 1e6},        {"Mflops", 1e6}, {"Gf", 1e9},
-      {"Gflops", 1e9},  {"Tf", 1e12},      {"Tflops", 1e12},   {"Pf", 1e15},    {"Pflops", 1e15},
+      {"", 1},         {"f", 1},        {"flops", 1},     {"kf", 1e3},     {"Kf", 1e3},
+      {"kflops", 1e3}, {"Kflops", 1e3}, {"Mf", 1e6},      {"Mflops", 1e6}, {"Gf", 1e9},
+      {"Gflops", 1e9}, {"Tf", 1e12},    {"Tflops", 1e12}, {"Pf", 1e15},    {"Pflops", 1e15},
   };
   const std::string_view t = trim(text);
   auto number = read_number(t);
@@ -332,7 +337,8 @@ Parsed<double> parse_speed(std::string_view text) {
 }
 
 Parsed<double> parse_rate(std::string_view text) {
-  static constexpr Unit kUnits[] = {{"/s", 1}, {"/ms", 1e3}, {"/min", 1.0 / 60}, {"/h", 1.0 / 3600}};
+  static constexpr Unit kUnits[] = {
+      {"/s", 1}, {"/ms", 1e3}, {"/min", 1.0 / 60}, {"/h", 1.0 / 3600}};
   const std::string_view t = trim(text);
   auto number = read_number(t);
   if (!number) {

@@ -28,15 +28,15 @@
 namespace faultline::raft {
 
 struct ClientConfig {
-  int client_index = 0;                 // 0-based: client node c{client_index + 1}
-  int num_clients = 1;                  // clients in the run (for Jepsen process ids)
-  std::optional<std::int64_t> ops;      // closed loop: operations for this client
-  std::optional<double> rate_per_s;     // open loop: this client's share of the rate, ops/s
+  int client_index = 0;              // 0-based: client node c{client_index + 1}
+  int num_clients = 1;               // clients in the run (for Jepsen process ids)
+  std::optional<std::int64_t> ops;   // closed loop: operations for this client
+  std::optional<double> rate_per_s;  // open loop: this client's share of the rate, ops/s
   std::vector<std::pair<std::string, double>> mix;  // get/put/append/cas -> weight
-  int keys = 1;                         // keys "k0" .. "k{keys-1}", chosen uniformly
-  Duration rpc_timeout = 100 * kMillisecond;  // one attempt; then the next server, same op
-  Duration client_timeout = kSecond;          // since invoke: give up, record `info`
-  Time start = 0;                       // first operation (closed loop) / first arrival after
+  int keys = 1;                                     // keys "k0" .. "k{keys-1}", chosen uniformly
+  Duration rpc_timeout = 100 * kMillisecond;        // one attempt; then the next server, same op
+  Duration client_timeout = kSecond;                // since invoke: give up, record `info`
+  Time start = 0;  // first operation (closed loop) / first arrival after
 };
 
 /// A write the cluster acknowledged (ok put, ok append, ok cas whose compare matched): the
@@ -90,7 +90,7 @@ class Client {
     Time invoked_at = 0;
     Time give_up_at = kNever;
     NodeId target = kNoNode;
-    Time attempt_deadline = kNever;  // rpc_timeout of the current attempt (or a paused resend)
+    Time attempt_deadline = kNever;   // rpc_timeout of the current attempt (or a paused resend)
     bool resend_at_deadline = false;  // paused: at attempt_deadline send to `target` as is
     std::size_t redirects_without_hint = 0;
   };
@@ -117,8 +117,8 @@ class Client {
   std::int64_t issued_ = 0;
   std::int64_t ok_ = 0;
   std::int64_t info_ = 0;
-  std::int64_t process_;           // closed loop: the current Jepsen process id
-  Time next_issue_at_ = kNever;    // next closed-loop issue / open-loop arrival
+  std::int64_t process_;         // closed loop: the current Jepsen process id
+  Time next_issue_at_ = kNever;  // next closed-loop issue / open-loop arrival
   NodeId believed_leader_;
   std::map<std::string, std::string> last_seen_;  // key -> last value read or written (cas)
   std::vector<AckedWrite> acked_writes_;

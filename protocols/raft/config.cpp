@@ -12,6 +12,10 @@ std::vector<ParamSpec> param_schema() {
                              std::nullopt, {}});
   schema.push_back(ParamSpec{"max_entries_per_append", ParamType::Integer, "64",
                              "most log entries carried by one AppendEntries", 1.0, std::nullopt, {}});
+  schema.push_back(ParamSpec{"max_inflight_appends", ParamType::Integer, "8",
+                             "most unanswered AppendEntries a leader pipelines to one follower "
+                             "(1 = one at a time)",
+                             1.0, std::nullopt, {}});
   return schema;
 }
 
@@ -20,6 +24,7 @@ Config config_from(const ParamValues& params) {
   config.election_timeout = params.range("election_timeout");
   config.heartbeat_interval = params.duration("heartbeat_interval");
   config.max_entries_per_append = params.integer("max_entries_per_append");
+  config.max_inflight_appends = params.integer("max_inflight_appends");
   return config;
 }
 

@@ -17,6 +17,9 @@ struct Config {
   Duration heartbeat_interval = 50 * kMillisecond;
   /// Upper bound on entries carried by one AppendEntries.
   std::int64_t max_entries_per_append = 64;
+  /// Unanswered AppendEntries a leader keeps in flight to one follower whose log is known to
+  /// match (pipelining, as etcd raft's MaxInflightMsgs). 1 = one at a time (LogCabin).
+  std::int64_t max_inflight_appends = 8;
   /// Deliberately broken variants for teaching (issue 3). Empty for the correct protocol.
   std::vector<std::string> bugs;
 };

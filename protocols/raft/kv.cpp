@@ -21,10 +21,17 @@ KvStore::Result KvStore::execute(const Command& command) {
   ++executed_;
   Result result;
   switch (command.op) {
-    case Command::Op::Noop: break;
-    case Command::Op::Get: result.value = get(command.key); break;
-    case Command::Op::Put: put(command.key, command.value); break;
-    case Command::Op::Append: append(command.key, command.value); break;
+    case Command::Op::Noop:
+      break;
+    case Command::Op::Get:
+      result.value = get(command.key);
+      break;
+    case Command::Op::Put:
+      put(command.key, command.value);
+      break;
+    case Command::Op::Append:
+      append(command.key, command.value);
+      break;
     case Command::Op::Cas:
       result.cas_matched = cas(command.key, command.expected, command.value);
       result.value = get(command.key);

@@ -62,14 +62,14 @@ class KvStore {
 
  private:
   struct Session {
-    std::int64_t ack_below = 0;                // results below this seq are forgotten
-    std::map<std::int64_t, Result> results;    // seq -> result, for seqs >= ack_below
+    std::int64_t ack_below = 0;              // results below this seq are forgotten
+    std::map<std::int64_t, Result> results;  // seq -> result, for seqs >= ack_below
   };
 
   Result execute(const Command& command);
 
-  std::map<std::string, std::string> data_;  // absent key == ""
-  std::map<std::int64_t, Session> sessions_;  // client_id -> session
+  std::map<std::string, std::string> data_;                         // absent key == ""
+  std::map<std::int64_t, Session> sessions_;                        // client_id -> session
   std::set<std::pair<std::int64_t, std::int64_t>> applied_writes_;  // (client_id, seq)
   std::uint64_t executed_ = 0;
 };

@@ -1,7 +1,7 @@
 #include "protocols/raft/messages.hpp"
 
-#include <string>
 #include <iterator>
+#include <string>
 #include <type_traits>
 
 #include "protocols/raft/check.hpp"
@@ -11,7 +11,8 @@ namespace {
 
 // Sizes of a plausible binary encoding (fixed-width integers, length-prefixed strings), in the
 // spirit of LogCabin's protobuf RPCs: exact to within a few bytes is all the network model needs.
-constexpr std::uint64_t kHeaderBytes = 32;  // RPC header: type tag, sender, addressee, RPC id, length
+constexpr std::uint64_t kHeaderBytes =
+    32;  // RPC header: type tag, sender, addressee, RPC id, length
 constexpr std::uint64_t kStringPrefixBytes = 4;
 constexpr std::uint64_t kU64 = 8;
 
@@ -26,11 +27,16 @@ std::uint64_t command_size(const Command& c) {
 
 const char* op_name(Command::Op op) {
   switch (op) {
-    case Command::Op::Noop: return "noop";
-    case Command::Op::Get: return "get";
-    case Command::Op::Put: return "put";
-    case Command::Op::Append: return "append";
-    case Command::Op::Cas: return "cas";
+    case Command::Op::Noop:
+      return "noop";
+    case Command::Op::Get:
+      return "get";
+    case Command::Op::Put:
+      return "put";
+    case Command::Op::Append:
+      return "append";
+    case Command::Op::Cas:
+      return "cas";
   }
   return "?";
 }
@@ -62,9 +68,9 @@ std::uint64_t wire_size(const Message& message) {
 }
 
 const char* kind_name(const Message& message) {
-  static constexpr const char* kNames[] = {"request_vote",         "request_vote_reply",
-                                           "append_entries",       "append_entries_reply",
-                                           "client_request",       "client_reply"};
+  static constexpr const char* kNames[] = {"request_vote",   "request_vote_reply",
+                                           "append_entries", "append_entries_reply",
+                                           "client_request", "client_reply"};
   static_assert(std::variant_size_v<Message> == std::size(kNames));
   return kNames[message.index()];
 }

@@ -20,8 +20,8 @@ struct Command {
   enum class Op { Noop, Get, Put, Append, Cas };
   Op op = Op::Noop;
   std::string key;
-  std::string value;     // put/append: the argument; cas: the new value
-  std::string expected;  // cas only: the value the key must hold for the swap to happen
+  std::string value;            // put/append: the argument; cas: the new value
+  std::string expected;         // cas only: the value the key must hold for the swap to happen
   std::int64_t client_id = -1;  // -1: not a client command (the leader's Noop)
   std::int64_t seq = 0;
   /// EXTENSION (not in the original interface): the client's ack_below at the time of the

@@ -64,17 +64,18 @@ void SafetyMonitor::record_log(const Node& node, PerNode& seen, Time now) {
     const EntryRecord& first = it->second;
     if (first.command != entry.command) {
       report(now, {first.holder, node.id()}, "log_matching",
-             node_name(first.holder) + " and " + node_name(node.id()) + " hold different entries at index " +
-                 std::to_string(index) + " term " + std::to_string(entry.term) + ": " +
-                 describe(first.command) + " vs " + describe(entry.command),
-             entry.term, index);
+             node_name(first.holder) + " and " + node_name(node.id()) +
+                 " hold different entries at index " + std::to_string(index) + " term " +
+                 std::to_string(entry.term) + ": " + describe(first.command) + " vs " +
+                 describe(entry.command),
+             entry.term, index, {"log_matching", entry.term, 0, 0});
     } else if (first.prev_term != prev_term) {
       report(now, {first.holder, node.id()}, "log_matching",
              "entry at index " + std::to_string(index) + " term " + std::to_string(entry.term) +
                  " follows term " + std::to_string(first.prev_term) + " on " +
                  node_name(first.holder) + " but term " + std::to_string(prev_term) + " on " +
                  node_name(node.id()),
-             entry.term, index);
+             entry.term, index, {"log_matching", entry.term, 0, 0});
     }
   }
   seen.log_seen = log.size();
@@ -87,11 +88,12 @@ void SafetyMonitor::record_commits(const Node& node, PerNode& seen, Time now) {
     auto [it, inserted] =
         committed_.try_emplace(index, CommitRecord{term, node.current_term(), node.id()});
     if (!inserted && it->second.term != term) {
+      const auto [lo, hi] = std::minmax(it->second.term, term);
       report(now, {it->second.reporter, node.id()}, "state_machine_safety",
              "different entries committed at index " + std::to_string(index) + ": term " +
                  std::to_string(it->second.term) + " on " + node_name(it->second.reporter) +
                  ", term " + std::to_string(term) + " on " + node_name(node.id()),
-             0, index);
+             hi, index, {"state_machine_safety", lo, hi, 0});
     }
   }
   seen.commit_seen = node.commit_index();
@@ -104,7 +106,7 @@ void SafetyMonitor::check_leader(const Node& node, std::uint64_t term, Time now)
     report(now, {it->second, node.id()}, "election_safety",
            node_name(it->second) + " and " + node_name(node.id()) + " are both leaders of term " +
                std::to_string(term),
-           term, 0);
+           term, 0, {"election_safety", term, 0, 0});
   }
   // Leader Completeness (§5.4): "If a log entry is committed in a given term, then that entry
   // will be present in the logs of the leaders for all higher-numbered terms."
@@ -117,7 +119,7 @@ void SafetyMonitor::check_leader(const Node& node, std::uint64_t term, Time now)
                " without entry " + std::to_string(index) + " (term " + std::to_string(c.term) +
                ") committed in term " + std::to_string(c.commit_term) + " on " +
                node_name(c.reporter),
-           term, 0);
+           term, index, {"leader_completeness", term, 0, 0});
     break;  // one record per election
   }
 }
@@ -138,13 +140,14 @@ void SafetyMonitor::check_applied(const Node& node, const nlohmann::json& f, Tim
                    " (client " + std::to_string(f.at("client_id").get<std::int64_t>()) + " seq " +
                    std::to_string(f.at("seq").get<std::int64_t>()) + ")";
   }
-  auto [it, inserted] = applied_.try_emplace(index, ApplyRecord{fingerprint, node.id()});
+  auto [it, inserted] = applied_.try_emplace(index, ApplyRecord{term, fingerprint, node.id()});
   if (!inserted && it->second.fingerprint != fingerprint) {
+    const auto [lo, hi] = std::minmax(it->second.term, term);
     report(now, {it->second.node, node.id()}, "state_machine_safety",
            "index " + std::to_string(index) + " applied as " + it->second.fingerprint + " on " +
                node_name(it->second.node) + " but as " + fingerprint + " on " +
                node_name(node.id()),
-           0, index);
+           hi, index, {"state_machine_safety", lo, hi, 0});
   }
 }
 
@@ -155,22 +158,35 @@ void SafetyMonitor::check_no_lost_writes(const std::vector<AckedWrite>& acked,
     if (n && (!best || n->last_applied() > best->last_applied())) best = n;
   }
   if (!best) return;
+  // One record per client: a broken variant typically loses a whole run of writes at once.
+  struct Lost {
+    std::size_t count = 0;
+    std::string examples;
+  };
+  std::map<std::int64_t, Lost> lost;  // client_id ->
+  constexpr std::size_t kExamples = 3;
   for (const AckedWrite& w : acked) {
     if (best->kv().applied(w.client_id, w.seq)) continue;
-    // Each lost write is its own breach: deduplicated by (client, seq).
-    report(now, {static_cast<NodeId>(w.client_id), best->id()}, "no_lost_write",
-           "acknowledged " + w.f + " " + w.key + " " + w.value + " (client " +
-               std::to_string(w.client_id) + " seq " + std::to_string(w.seq) +
-               ") is not applied on " + node_name(best->id()) + " (last_applied " +
-               std::to_string(best->last_applied()) + ")",
-           0, 0, {w.client_id, w.seq});
+    Lost& l = lost[w.client_id];
+    if (l.count++ < kExamples) {
+      l.examples += (l.examples.empty() ? "" : ", ") + w.f + " " + w.key + " " + w.value +
+                    " (seq " + std::to_string(w.seq) + ")";
+    }
+  }
+  for (const auto& [client_id, l] : lost) {
+    report(now, {static_cast<NodeId>(client_id), best->id()}, "no_lost_write",
+           std::to_string(l.count) + " acknowledged write(s) of client " +
+               std::to_string(client_id) + " not applied on " + node_name(best->id()) +
+               " (last_applied " + std::to_string(best->last_applied()) + "): " + l.examples +
+               (l.count > kExamples ? ", ..." : ""),
+           0, 0, {"no_lost_write", static_cast<std::uint64_t>(client_id), 0, 0});
   }
 }
 
 void SafetyMonitor::report(Time now, std::vector<NodeId> nodes, const std::string& check,
                            std::string detail, std::uint64_t term, std::uint64_t index,
-                           std::pair<std::int64_t, std::int64_t> client_seq) {
-  if (!reported_.emplace(check, term, index, client_seq.first, client_seq.second).second) return;
+                           const BreachKey& key) {
+  if (!reported_.insert(key).second) return;
   std::sort(nodes.begin(), nodes.end());
   nodes.erase(std::unique(nodes.begin(), nodes.end()), nodes.end());
   Violation v;

@@ -4,11 +4,15 @@
 // never asserted"), one record per distinct breach.
 //
 // Checks (names as in report.json):
-//   election_safety       at most one leader per term (§5.2)
+//   election_safety       at most one leader per term (§5.2)           one record per term
 //   log_matching          same (index, term) => same command and same preceding term (§5.3)
+//                                                                      one record per term
 //   leader_completeness   a new leader holds every entry committed in earlier terms (§5.4)
-//   state_machine_safety  no two servers apply different commands at one index (§5.4.3)
+//                                                                      one record per election
+//   state_machine_safety  no two servers commit or apply different entries at one index
+//                         (§5.4.3)                          one record per pair of entry terms
 //   no_lost_write         (end of run) every acknowledged write is in the state machine
+//                                                                      one record per client
 //
 // Everything is incremental: the monitor learns new log entries from how far it has already
 // looked at each server's log (lowered by the core's "log_truncated" events and by crashes),
@@ -67,7 +71,8 @@ class SafetyMonitor {
     NodeId reporter = kNoNode;
   };
   struct ApplyRecord {
-    std::string fingerprint;  // term, op, key, client_id, seq of the applied command
+    std::uint64_t term = 0;
+    std::string fingerprint;  // the entry's term and whole command
     NodeId node = kNoNode;
   };
   struct PerNode {
@@ -79,18 +84,19 @@ class SafetyMonitor {
   void record_commits(const Node& node, PerNode& seen, Time now);
   void check_leader(const Node& node, std::uint64_t term, Time now);
   void check_applied(const Node& node, const nlohmann::json& fields, Time now);
-  /// Records a violation unless (check, term, index, client_seq) was recorded before.
+  /// What makes two records "the same breach". A run of conflicting entries between the same
+  /// two terms (a broken variant overwrote a committed suffix) is one breach, not one per index.
+  using BreachKey = std::tuple<std::string, std::uint64_t, std::uint64_t, std::int64_t>;
+  /// Records a violation unless its key was recorded before.
   void report(Time now, std::vector<NodeId> nodes, const std::string& check, std::string detail,
-              std::uint64_t term, std::uint64_t index,
-              std::pair<std::int64_t, std::int64_t> client_seq = {0, 0});
+              std::uint64_t term, std::uint64_t index, const BreachKey& key);
 
   std::map<NodeId, PerNode> nodes_;
   std::map<std::uint64_t, NodeId> leaders_;  // term -> the first leader seen in it
   std::map<std::pair<std::uint64_t, std::uint64_t>, EntryRecord> entries_;  // (index, term)
   std::map<std::uint64_t, CommitRecord> committed_;                         // index ->
   std::map<std::uint64_t, ApplyRecord> applied_;                            // index ->
-  std::set<std::tuple<std::string, std::uint64_t, std::uint64_t, std::int64_t, std::int64_t>>
-      reported_;
+  std::set<BreachKey> reported_;
   std::vector<Violation> violations_;
 };
 

@@ -10,9 +10,12 @@ namespace faultline::raft {
 
 std::string_view role_name(Role role) {
   switch (role) {
-    case Role::Follower: return "follower";
-    case Role::Candidate: return "candidate";
-    case Role::Leader: return "leader";
+    case Role::Follower:
+      return "follower";
+    case Role::Candidate:
+      return "candidate";
+    case Role::Leader:
+      return "leader";
   }
   return "?";
 }
@@ -25,11 +28,12 @@ Node::Node(NodeId id, std::vector<NodeId> servers, const Config& config, Rng rng
              "servers must be sorted and distinct");
   RAFT_CHECK(std::binary_search(servers_.begin(), servers_.end(), id_),
              "server " + std::to_string(id_) + " is not in its own server list");
-  RAFT_CHECK(config_.election_timeout.lo > 0 &&
-                 config_.election_timeout.lo <= config_.election_timeout.hi,
-             "election_timeout must be a non-empty positive range");
+  RAFT_CHECK(
+      config_.election_timeout.lo > 0 && config_.election_timeout.lo <= config_.election_timeout.hi,
+      "election_timeout must be a non-empty positive range");
   RAFT_CHECK(config_.heartbeat_interval > 0, "heartbeat_interval must be positive");
   RAFT_CHECK(config_.max_entries_per_append >= 1, "max_entries_per_append must be at least 1");
+  RAFT_CHECK(config_.max_inflight_appends >= 1, "max_inflight_appends must be at least 1");
   // Every server starts (and restarts) as a follower with a fresh election timer (§5.2).
   reset_election_timer(now);
 }
@@ -63,7 +67,7 @@ void Node::tick(Time now, Out& out) {
   if (role_ == Role::Leader && heartbeat_deadline_ <= now) {
     // §5.2: leaders send periodic heartbeats to maintain their authority.
     heartbeat_deadline_ = now + config_.heartbeat_interval;
-    broadcast_append_entries(out);
+    for (const auto& [peer, p] : progress_) heartbeat(peer, out);
   }
 }
 
@@ -83,13 +87,13 @@ void Node::control(Control c, Time now, Out& out) {
 }
 
 std::uint64_t Node::next_index(NodeId peer) const {
-  auto it = next_index_.find(peer);
-  return it == next_index_.end() ? 0 : it->second;
+  auto it = progress_.find(peer);
+  return it == progress_.end() ? 0 : it->second.next_index;
 }
 
 std::uint64_t Node::match_index(NodeId peer) const {
-  auto it = match_index_.find(peer);
-  return it == match_index_.end() ? 0 : it->second;
+  auto it = progress_.find(peer);
+  return it == progress_.end() ? 0 : it->second.match_index;
 }
 
 // ------------------------------------------------------------------------------------------
@@ -146,7 +150,9 @@ bool Node::candidate_log_up_to_date(std::uint64_t last_log_index,
 // AppendEntries, receiver side (§5.3)
 
 void Node::on_append_entries(NodeId from, const AppendEntries& m, Time now, Out& out) {
-  if (m.term > state_.current_term) observe_term(m.term, from, "append_entries", now, out);
+  if (m.term > state_.current_term) {
+    observe_term(m.term, from, "append_entries", now, out, m.leader_id);
+  }
 
   AppendEntriesReply reply;
   auto send_reply = [&] {
@@ -191,13 +197,18 @@ void Node::on_append_entries(NodeId from, const AppendEntries& m, Time now, Out&
     const std::uint64_t index = m.prev_log_index + 1 + i;
     if (index > last_log_index()) break;
     if (term_at(index) != m.entries[i].term) {
-      RAFT_CHECK(index > commit_index_, "truncating committed entry " + std::to_string(index) +
-                                            " (commit_index " + std::to_string(commit_index_) +
-                                            ")");
       out.emit("log_truncated", {{"term", state_.current_term},
                                  {"from_index", index},
                                  {"last_log_index", last_log_index()}});
       persist(TruncateLog{index}, out);
+      if (index <= commit_index_) {
+        // A committed entry conflicts with the leader's log: impossible in correct Raft
+        // (Leader Completeness, §5.4), possible in a deliberately broken variant. Not a bug of
+        // the simulator, so no abort: the entries at these indices are applied again when they
+        // commit, and the SafetyMonitor reports the different commands applied at one index.
+        // (The KV store is not rolled back: the state machine has already diverged.)
+        commit_index_ = last_applied_ = index - 1;
+      }
       break;
     }
   }
@@ -223,71 +234,110 @@ void Node::on_append_entries(NodeId from, const AppendEntries& m, Time now, Out&
 // ------------------------------------------------------------------------------------------
 // AppendEntries, leader side (§5.3, §5.4.2)
 
-void Node::on_append_entries_reply(NodeId from, const AppendEntriesReply& m, Time now,
-                                   Out& out) {
+void Node::on_append_entries_reply(NodeId from, const AppendEntriesReply& m, Time now, Out& out) {
   if (m.term > state_.current_term) {
     observe_term(m.term, from, "append_entries_reply", now, out);
     return;
   }
   if (role_ != Role::Leader || m.term != state_.current_term) return;  // stale reply
-  if (!next_index_.count(from)) return;                                 // not a peer
+  auto it = progress_.find(from);
+  if (it == progress_.end()) return;  // not a peer
+  Progress& p = it->second;
 
   if (m.success) {
     // match_index only grows (Figure 2); a reordered, older reply must not lower it.
-    match_index_[from] = std::max(match_index_[from], std::min(m.match_index, last_log_index()));
-    next_index_[from] = std::max(next_index_[from], match_index_[from] + 1);
+    p.match_index = std::max(p.match_index, std::min(m.match_index, last_log_index()));
+    p.next_index = std::max(p.next_index, p.match_index + 1);
+    while (!p.inflight.empty() && p.inflight.front() <= m.match_index) p.inflight.pop_front();
+    // The follower's log is now known to match ours up to next_index - 1: pipeline from here.
+    if (!p.replicating && p.match_index + 1 == p.next_index) {
+      p.replicating = true;
+      p.inflight.clear();
+    }
     advance_commit_index(out);
-    // Only the answer to the latest AppendEntries releases the next batch (one in flight).
-    if (m.match_index < last_sent_index_[from]) return;
-    awaiting_reply_[from] = false;
-    if (next_index_[from] <= last_log_index()) send_append_entries(from, false, out);
+    replicate(from, out);
     return;
   }
-  awaiting_reply_[from] = false;
 
-  // Fast backtracking (§5.3 "optimization"): if we hold entries of the conflicting term, resume
-  // after our last one; otherwise skip everything the follower stores for that term.
+  // The consistency check failed: back to probing. Fast backtracking (§5.3 "optimization"): if
+  // we hold entries of the conflicting term, resume after our last one; otherwise skip
+  // everything the follower stores for that term.
   std::uint64_t next = m.conflict_index;
   if (m.conflict_term != 0) {
     const std::uint64_t last_of_term = last_index_of_term(m.conflict_term);
     if (last_of_term != 0) next = last_of_term + 1;
   }
   // Never back up over entries the follower is known to hold, never past our own log.
-  next = std::clamp(next, match_index_[from] + 1, last_log_index() + 1);
-  next_index_[from] = next;
-  send_append_entries(from, false, out);
+  p.next_index = std::clamp(next, p.match_index + 1, last_log_index() + 1);
+  p.replicating = false;
+  p.inflight.clear();
+  // Retry at once (an empty AppendEntries if next_index is past our log: it probes prev).
+  p.inflight.push_back(send_append_entries(from, p.next_index - 1, true, out));
 }
 
-void Node::send_append_entries(NodeId peer, bool probe, Out& out) {
-  const std::uint64_t prev = next_index_.at(peer) - 1;
+std::uint64_t Node::send_append_entries(NodeId peer, std::uint64_t prev, bool with_entries,
+                                        Out& out) {
   AppendEntries ae;
   ae.term = state_.current_term;
   ae.leader_id = id_;
   ae.prev_log_index = prev;
   ae.prev_log_term = term_at(prev);
   ae.leader_commit = commit_index_;
-  if (!probe) {
+  if (with_entries) {
     const std::uint64_t last = std::min<std::uint64_t>(
         last_log_index(), prev + static_cast<std::uint64_t>(config_.max_entries_per_append));
     ae.entries.assign(state_.log.begin() + static_cast<std::ptrdiff_t>(prev),
                       state_.log.begin() + static_cast<std::ptrdiff_t>(last));
   }
-  // A probe supersedes whatever is in flight (presumed lost): its answer releases the next batch.
-  last_sent_index_[peer] = prev + ae.entries.size();
-  awaiting_reply_[peer] = true;
+  const std::uint64_t covered = prev + ae.entries.size();
   Message msg = std::move(ae);
   const auto size = wire_size(msg);
   out.send(peer, std::move(msg), size);
+  return covered;
 }
 
-void Node::broadcast_append_entries(Out& out) {
-  for (NodeId peer : servers_) {
-    if (peer == id_) continue;
-    // A peer that has not answered the last AppendEntries gets an empty one (a probe): if the
-    // earlier message was lost, the probe's reply restarts replication at once; if the peer is
-    // down, we do not resend a full batch every heartbeat.
-    send_append_entries(peer, awaiting_reply_[peer], out);
+void Node::replicate(NodeId peer, Out& out) {
+  Progress& p = progress_.at(peer);
+  // Probing: one AppendEntries at a time. Replicating: a window of them, so that one round trip
+  // does not cap throughput and a lost batch is noticed when the next one is rejected.
+  const std::size_t window =
+      p.replicating ? static_cast<std::size_t>(config_.max_inflight_appends) : 1;
+  while (p.inflight.size() < window && p.next_index <= last_log_index()) {
+    const std::uint64_t covered = send_append_entries(peer, p.next_index - 1, true, out);
+    p.inflight.push_back(covered);
+    if (!p.replicating) break;  // probing: next_index moves only when the reply comes
+    p.next_index = covered + 1;
   }
+}
+
+void Node::heartbeat(NodeId peer, Out& out) {
+  Progress& p = progress_.at(peer);
+  const bool was_probing = !p.replicating;
+  const bool lost = !p.inflight.empty() && p.lost_mark && p.inflight.front() <= *p.lost_mark;
+  if (lost) {
+    // Unanswered for a whole heartbeat interval: presumed lost. Probe again from what the
+    // follower is known to hold.
+    p.inflight.clear();
+    if (p.replicating) {
+      p.replicating = false;
+      p.next_index = p.match_index + 1;
+    }
+  }
+  if (p.inflight.empty()) {
+    if (p.next_index <= last_log_index() && !(lost && was_probing)) {
+      replicate(peer, out);
+    } else {
+      // Nothing new, or the last probe went unanswered (the follower may be down: do not resend
+      // a full batch every heartbeat): an empty AppendEntries (§5.2) probing next_index - 1.
+      p.inflight.push_back(send_append_entries(peer, p.next_index - 1, false, out));
+    }
+  } else {
+    // Batches are in flight (sent since the previous heartbeat): a keep-alive at match_index,
+    // which the follower holds, so reordering cannot turn it into a spurious rejection.
+    send_append_entries(peer, p.match_index, false, out);
+  }
+  p.lost_mark.reset();
+  if (!p.inflight.empty()) p.lost_mark = p.inflight.back();
 }
 
 std::uint64_t Node::append_as_leader(Command command, Out& out) {
@@ -302,7 +352,7 @@ void Node::advance_commit_index(Out& out) {
   std::vector<std::uint64_t> matches;
   matches.reserve(servers_.size());
   matches.push_back(last_log_index());
-  for (const auto& [peer, match] : match_index_) matches.push_back(match);
+  for (const auto& [peer, p] : progress_) matches.push_back(p.match_index);
   std::sort(matches.begin(), matches.end(), std::greater<>());
   const std::uint64_t n = matches[majority() - 1];
   // §5.4.2 (Figure 8): "Raft never commits log entries from previous terms by counting
@@ -346,11 +396,9 @@ void Node::on_client_request(NodeId from, const ClientRequest& m, Time /*now*/, 
   const std::uint64_t index = append_as_leader(std::move(command), out);
   pending_index_[{m.client_id, m.seq}] = index;
   waiters_[index] = Waiter{from, m.client_id, m.seq};
-  // Replicate promptly rather than at the next heartbeat; peers with an AppendEntries in flight
-  // get the new entry batched with their next one (when the reply arrives).
-  for (NodeId peer : servers_) {
-    if (peer != id_ && !awaiting_reply_[peer]) send_append_entries(peer, false, out);
-  }
+  // Replicate promptly rather than at the next heartbeat (as far as each peer's flow control
+  // allows; the rest is batched into the AppendEntries sent when replies come back).
+  for (const auto& [peer, p] : progress_) replicate(peer, out);
   advance_commit_index(out);  // a single-server cluster commits at once
 }
 
@@ -399,16 +447,10 @@ void Node::become_leader(Time now, Out& out) {
 
   // Figure 2: next_index starts just past the leader's log (optimistic; backs off on
   // rejection), match_index at 0. Set before the Noop so the first AppendEntries carries it.
-  next_index_.clear();
-  match_index_.clear();
-  awaiting_reply_.clear();
-  last_sent_index_.clear();
+  progress_.clear();
   for (NodeId peer : servers_) {
     if (peer == id_) continue;
-    next_index_[peer] = last_log_index() + 1;
-    match_index_[peer] = 0;
-    awaiting_reply_[peer] = false;
-    last_sent_index_[peer] = 0;
+    progress_[peer].next_index = last_log_index() + 1;
   }
   // Client commands of earlier terms still unapplied in our log will commit with our first
   // entry; a retry of one of them waits for that entry instead of being appended again.
@@ -423,17 +465,20 @@ void Node::become_leader(Time now, Out& out) {
   // the start of its term", so that entries of earlier terms get committed (§5.4.2) and reads
   // are not delayed indefinitely.
   append_as_leader(Command{}, out);
-  // §5.2: "Upon election: send initial empty AppendEntries RPCs (heartbeat) to each server".
+  // §5.2: "Upon election: send initial empty AppendEntries RPCs (heartbeat) to each server"
+  // (here carrying the Noop).
   heartbeat_deadline_ = now + config_.heartbeat_interval;
-  broadcast_append_entries(out);
+  for (const auto& [peer, p] : progress_) replicate(peer, out);
   advance_commit_index(out);  // a single-server cluster commits at once
 }
 
-void Node::observe_term(std::uint64_t term, NodeId from, std::string_view why, Time now,
-                        Out& out) {
+void Node::observe_term(std::uint64_t term, NodeId from, std::string_view why, Time now, Out& out,
+                        NodeId new_leader) {
   RAFT_CHECK(term > state_.current_term, "observe_term with a term that is not higher");
   set_term_vote(term, kNoNode, out);
-  leader_id_ = kNoNode;
+  // Known when the news came with the new leader's AppendEntries: then clients this server
+  // turns away (on stepping down) get a useful hint.
+  leader_id_ = new_leader;
   if (role_ != Role::Follower) {
     become_follower(std::string("higher_term_in_") + std::string(why), from, now, out);
   }
@@ -448,10 +493,7 @@ void Node::become_follower(std::string_view reason, NodeId from, Time now, Out& 
     for (const auto& [index, w] : waiters_) reply_not_leader(w.client, w.client_id, w.seq, out);
     waiters_.clear();
     pending_index_.clear();
-    next_index_.clear();
-    match_index_.clear();
-    awaiting_reply_.clear();
-    last_sent_index_.clear();
+    progress_.clear();
     heartbeat_deadline_ = kNever;
     // A leader runs no election timer; as a follower it needs one again (§5.2).
     reset_election_timer(now);
@@ -522,8 +564,8 @@ void Node::apply_committed(Out& out) {
     const Command& c = entry.command;
     KvStore::Outcome outcome = KvStore::Outcome::Executed;
     KvStore::Result result = kv_.apply(c, &outcome);
-    nlohmann::json fields = {{"index", last_applied_}, {"term", entry.term},
-                             {"op", op_name(c.op)},    {"key", c.key},
+    nlohmann::json fields = {{"index", last_applied_},   {"term", entry.term},
+                             {"op", op_name(c.op)},      {"key", c.key},
                              {"client_id", c.client_id}, {"seq", c.seq}};
     if (outcome == KvStore::Outcome::Duplicate) fields["duplicate"] = true;
     if (outcome == KvStore::Outcome::Stale) fields["stale"] = true;
@@ -544,8 +586,9 @@ void Node::apply_committed(Out& out) {
         waiter.seq != c.seq) {
       continue;
     }
-    ClientReply reply{c.client_id, c.seq, ClientReply::Status::Ok, id_, std::move(result.value),
-                      result.cas_matched};
+    ClientReply reply{
+        c.client_id,       c.seq, ClientReply::Status::Ok, id_, std::move(result.value),
+        result.cas_matched};
     Message msg = std::move(reply);
     const auto size = wire_size(msg);
     out.send(waiter.client, std::move(msg), size);
@@ -554,8 +597,7 @@ void Node::apply_committed(Out& out) {
 
 void Node::reset_election_timer(Time now) {
   // §5.2: "election timeouts are chosen randomly from a fixed interval", re-drawn at each reset.
-  election_deadline_ =
-      now + rng_.uniform(config_.election_timeout.lo, config_.election_timeout.hi);
+  election_deadline_ = now + rng_.uniform(config_.election_timeout.lo, config_.election_timeout.hi);
 }
 
 // ------------------------------------------------------------------------------------------
@@ -580,20 +622,22 @@ void Node::check_invariants() const {
                at("leader timers: heartbeat armed, election disarmed"));
     // The Noop of become_leader: a leader's log always ends in its own term.
     RAFT_CHECK(last_log_term() == state_.current_term, at("leader log does not end in its term"));
-    RAFT_CHECK(next_index_.size() + 1 == servers_.size(), at("next_index for every peer"));
-    for (const auto& [peer, next] : next_index_) {
-      const std::uint64_t match = match_index_.at(peer);
-      RAFT_CHECK(match < next && next >= 1 && next <= last_log_index() + 1,
+    RAFT_CHECK(progress_.size() + 1 == servers_.size(), at("progress for every peer"));
+    for (const auto& [peer, p] : progress_) {
+      RAFT_CHECK(p.match_index < p.next_index && p.next_index <= last_log_index() + 1,
                  at("match_index < next_index <= last_log_index + 1"));
+      RAFT_CHECK(p.inflight.size() <= static_cast<std::size_t>(config_.max_inflight_appends),
+                 at("more AppendEntries in flight than the window"));
     }
-    for (const auto& [index, w] : waiters_) {
-      RAFT_CHECK(index > last_applied_ && index <= last_log_index(),
-                 at("a client waits on an entry outside (last_applied, last_log_index]"));
+    if (!waiters_.empty()) {  // an ordered map: its ends bound every key
+      RAFT_CHECK(
+          waiters_.begin()->first > last_applied_ && waiters_.rbegin()->first <= last_log_index(),
+          at("a client waits on an entry outside (last_applied, last_log_index]"));
     }
   } else {
     RAFT_CHECK(election_deadline_ != kNever && heartbeat_deadline_ == kNever,
                at("non-leader timers: election armed, heartbeat disarmed"));
-    RAFT_CHECK(waiters_.empty() && pending_index_.empty() && next_index_.empty(),
+    RAFT_CHECK(waiters_.empty() && pending_index_.empty() && progress_.empty(),
                at("leader state outside leadership"));
   }
   if (role_ == Role::Candidate) {

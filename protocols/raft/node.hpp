@@ -9,7 +9,9 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <map>
+#include <optional>
 #include <set>
 #include <string_view>
 #include <utility>
@@ -93,12 +95,18 @@ class Node {
   void become_leader(Time now, Out& out);
   /// Adopts a higher term seen in any RPC (Figure 2: "If RPC request or response contains term
   /// T > currentTerm: set currentTerm = T, convert to follower").
-  void observe_term(std::uint64_t term, NodeId from, std::string_view why, Time now, Out& out);
+  void observe_term(std::uint64_t term, NodeId from, std::string_view why, Time now, Out& out,
+                    NodeId new_leader = kNoNode);
   void become_follower(std::string_view reason, NodeId from, Time now, Out& out);
 
   // ---- Leader side of replication.
-  void send_append_entries(NodeId peer, bool probe, Out& out);
-  void broadcast_append_entries(Out& out);
+  /// Sends one AppendEntries after `prev` (with up to max_entries_per_append entries if
+  /// `with_entries`); returns the last index it covers.
+  std::uint64_t send_append_entries(NodeId peer, std::uint64_t prev, bool with_entries, Out& out);
+  /// Sends what the peer's progress allows (one batch when probing, a window when replicating).
+  void replicate(NodeId peer, Out& out);
+  /// The heartbeat (§5.2), which also detects AppendEntries lost in flight.
+  void heartbeat(NodeId peer, Out& out);
   /// Appends (and persists) one entry of current_term; returns its index.
   std::uint64_t append_as_leader(Command command, Out& out);
   void advance_commit_index(Out& out);
@@ -140,16 +148,25 @@ class Node {
   // Candidate: who granted us their vote in current_term.
   std::set<NodeId> votes_granted_;
 
+  /// The leader's view of one follower (Figure 2's next_index and match_index, plus flow
+  /// control in the manner of etcd raft's Progress).
+  struct Progress {
+    std::uint64_t next_index = 1;   // next log entry to send
+    std::uint64_t match_index = 0;  // highest entry known to be replicated on the follower
+    /// false (probing): where the follower's log matches ours is unknown; one AppendEntries at a
+    /// time, next_index moves only on replies. true (replicating): the follower's log matches
+    /// up to next_index - 1 as far as we know; batches are pipelined (next_index advances when
+    /// a batch is sent), up to config.max_inflight_appends unanswered ones.
+    bool replicating = false;
+    /// Last index covered by each unanswered AppendEntries, oldest first.
+    std::deque<std::uint64_t> inflight;
+    /// inflight entries at or below this were already unanswered at the previous heartbeat: a
+    /// whole heartbeat interval without a reply means lost (or a very slow path).
+    std::optional<std::uint64_t> lost_mark;
+  };
+
   // Volatile state on leaders, reinitialized after election (Figure 2). Peers only.
-  std::map<NodeId, std::uint64_t> next_index_;
-  std::map<NodeId, std::uint64_t> match_index_;
-  /// The latest AppendEntries to the peer is unanswered: new entries wait for its reply (or the
-  /// next heartbeat) rather than re-sending the same un-acknowledged entries again and again.
-  std::map<NodeId, bool> awaiting_reply_;
-  /// The last index the latest AppendEntries to the peer covered (prev_log_index + entries).
-  /// A success reply below it answers an older request: it must not trigger another send, or
-  /// duplicates in flight would multiply.
-  std::map<NodeId, std::uint64_t> last_sent_index_;
+  std::map<NodeId, Progress> progress_;
   /// log index -> client waiting for that entry to be applied.
   std::map<std::uint64_t, Waiter> waiters_;
   /// (client_id, seq) -> index of its entry not yet applied, so a retry is not appended twice.

@@ -7,7 +7,8 @@
 // state, timers and messages in flight to the node are lost; storage survives) and restart
 // (a fresh core built from storage), partitions judged at send and again at delivery time, a
 // seeded drop probability. After every call into a server core it runs the core's local
-// invariants and hands the step's trace events to the Monitor.
+// invariants and hands the step's trace events to the Monitor. Messages may also be duplicated
+// and reordered (per-message latency drawn from a range).
 //
 // Works with any core that has the shape of raft::Node: Message, PersistOp, Persistent, Out
 // typedefs; step, tick, next_deadline, control, check_invariants. Servers have ids 0..S-1,
@@ -65,9 +66,10 @@ class MemoryCluster {
     int clients = 0;
     Duration latency_min = kMillisecond;  // one-way, drawn uniformly per message
     Duration latency_max = kMillisecond;
-    double drop = 0.0;                    // probability a message is lost at send time
+    double drop = 0.0;       // probability a message is lost at send time
+    double duplicate = 0.0;  // probability a message is delivered twice
     std::uint64_t seed = 1;
-    bool record_events = true;            // keep every trace event in events()
+    bool record_events = true;                // keep every trace event in events()
     std::vector<Persistent> initial_storage;  // empty, or one per server (pre-seeded logs)
   };
 
@@ -182,6 +184,7 @@ class MemoryCluster {
   }
   bool blocked(NodeId from, NodeId to) const { return blocked_.count({from, to}) != 0; }
   void set_drop(double p) { options_.drop = p; }
+  void set_duplicate(double p) { options_.duplicate = p; }
   void set_latency(Duration lo, Duration hi) {
     options_.latency_min = lo;
     options_.latency_max = hi;
@@ -340,6 +343,10 @@ class MemoryCluster {
     if (blocked(from, to) || (filter_ && !filter_(env)) || rng_.chance(options_.drop)) {
       ++dropped_;
       return;
+    }
+    if (rng_.chance(options_.duplicate)) {  // the copy takes its own path (and latency)
+      const Time copy_at = now_ + rng_.uniform(options_.latency_min, options_.latency_max);
+      queue_.emplace(std::make_pair(copy_at, next_order_++), InFlight{env, target.incarnation});
     }
     const Time at = now_ + rng_.uniform(options_.latency_min, options_.latency_max);
     queue_.emplace(std::make_pair(at, next_order_++), InFlight{std::move(env), target.incarnation});

@@ -58,9 +58,8 @@ inline std::unique_ptr<RaftCluster> make_raft_cluster(RaftClusterOptions o) {
   std::vector<NodeId> servers;
   for (NodeId id = 0; id < o.servers; ++id) servers.push_back(id);
   const Rng root(o.seed);
-  auto make_server = [servers, config = o.config, root](NodeId id,
-                                                         const raft::PersistentState& storage,
-                                                         Time now) {
+  auto make_server = [servers, config = o.config, root](
+                         NodeId id, const raft::PersistentState& storage, Time now) {
     return std::make_unique<raft::Node>(id, servers, config,
                                         root.fork("node/n" + std::to_string(id + 1)), storage, now);
   };
@@ -72,8 +71,7 @@ inline std::unique_ptr<RaftCluster> make_raft_cluster(RaftClusterOptions o) {
   }
   auto make_client = [servers, clients, root](NodeId id, int index, Time now) {
     return std::make_unique<raft::Client>(id, servers, clients[static_cast<std::size_t>(index)],
-                                          root.fork("workload/c" + std::to_string(index + 1)),
-                                          now);
+                                          root.fork("workload/c" + std::to_string(index + 1)), now);
   };
   return std::make_unique<RaftCluster>(std::move(options), make_server, make_client);
 }

@@ -17,8 +17,9 @@ constexpr NodeId kClient = 10;
 const std::vector<NodeId> kServers = {0, 1, 2};
 using Out = Client::Out;
 
-ClientConfig config(std::int64_t ops, std::vector<std::pair<std::string, double>> mix = {{"put", 1}},
-                    int index = 0, int num_clients = 1) {
+ClientConfig config(std::int64_t ops,
+                    std::vector<std::pair<std::string, double>> mix = {{"put", 1}}, int index = 0,
+                    int num_clients = 1) {
   ClientConfig c;
   c.client_index = index;
   c.num_clients = num_clients;
@@ -56,8 +57,8 @@ Out reply(Client& c, NodeId server, ClientReply r, Time now) {
 }
 
 ClientReply ok(const ClientRequest& req, std::string value = "", bool cas_matched = false) {
-  return ClientReply{req.client_id, req.seq, ClientReply::Status::Ok, kNoNode, std::move(value),
-                     cas_matched};
+  return ClientReply{req.client_id, req.seq,          ClientReply::Status::Ok,
+                     kNoNode,       std::move(value), cas_matched};
 }
 
 ClientReply not_leader(const ClientRequest& req, NodeId hint) {

@@ -2,13 +2,14 @@
 // replication, crashes and restarts, partitions, and a seeded swarm of random faults followed
 // by a liveness phase (in the spirit of TigerBeetle's VOPR). The SafetyMonitor watches every
 // step of every test; each test ends by asserting it recorded nothing.
+#include "tests/harness/raft_cluster.hpp"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <map>
 #include <string>
 
-#include "tests/harness/raft_cluster.hpp"
 #include "tests/harness/raft_test_util.hpp"
 
 namespace faultline::raft {
@@ -141,7 +142,8 @@ TEST(RaftCluster, FastBacktrackingConvergesInFewRoundTrips_5_3) {
   auto c = make_raft_cluster(o);
   int rejections = 0;
   c->set_on_deliver([&](const Envelope<Message>& e, Time) {
-    if (const auto* r = std::get_if<AppendEntriesReply>(&e.msg)) rejections += e.from == 2 && !r->success;
+    if (const auto* r = std::get_if<AppendEntriesReply>(&e.msg))
+      rejections += e.from == 2 && !r->success;
   });
   c->control(0, Control::Elect);
   ASSERT_TRUE(c->run_until(
@@ -233,8 +235,7 @@ TEST(RaftCluster, RetriedRequestAppliedOnceAcrossLeaderChange_8) {
       return true;
     });
     if (replicated) {
-      ASSERT_TRUE(c->run_until([&] { return c->server(l)->kv().applied(client, 1); },
-                               kSecond));
+      ASSERT_TRUE(c->run_until([&] { return c->server(l)->kv().applied(client, 1); }, kSecond));
     } else {
       ASSERT_TRUE(c->run_until([&] { return c->server(l)->log().size() >= 2; }, kSecond));
     }
@@ -322,7 +323,8 @@ TEST(RaftCluster, HarnessIsDeterministic) {
     c->run_for(3 * kSecond);
     std::string trace;
     for (const auto& h : c->history()) trace += to_json(h).dump() + "\n";
-    for (const auto& e : c->events()) trace += std::to_string(e.time) + e.event.kind + e.event.fields.dump();
+    for (const auto& e : c->events())
+      trace += std::to_string(e.time) + e.event.kind + e.event.fields.dump();
     return trace;
   };
   EXPECT_EQ(run(3), run(3));
@@ -342,14 +344,18 @@ TEST(RaftSwarm, RandomFaultsThenHeal_SafeAndLive) {
   for (std::uint64_t seed = 1; seed <= kSeeds; ++seed) {
     SCOPED_TRACE("seed " + std::to_string(seed) + " (rerun with this seed to reproduce)");
     RaftClusterOptions o = cluster_options(5, seed);
+    // One closed-loop client and one open-loop client (several operations outstanding).
     for (int i = 0; i < 2; ++i) {
-      auto client = closed_loop_client(1'000'000, {{"get", 1}, {"put", 1}, {"append", 1}, {"cas", 1}});
+      auto client =
+          closed_loop_client(1'000'000, {{"get", 1}, {"put", 1}, {"append", 1}, {"cas", 1}});
       client.rpc_timeout = 50 * kMillisecond;
       client.client_timeout = 400 * kMillisecond;
+      if (i == 1) client.rate_per_s = 300;
       o.clients.push_back(client);
     }
     auto c = make_raft_cluster(o);
     c->set_latency(kMillisecond / 2, 3 * kMillisecond);  // reordering
+    c->set_duplicate(0.02);
     Rng nemesis = Rng(seed).fork("faults");
     const auto servers = c->server_ids();
     Time next_fault = nemesis.uniform(50 * kMillisecond, 300 * kMillisecond);
@@ -358,7 +364,9 @@ TEST(RaftSwarm, RandomFaultsThenHeal_SafeAndLive) {
       ++total_faults;
       const NodeId victim = servers[nemesis.below(servers.size())];
       switch (nemesis.below(6)) {
-        case 0: c->crash(victim); break;
+        case 0:
+          c->crash(victim);
+          break;
         case 1:
           for (NodeId id : servers) c->restart(id);
           break;
@@ -371,9 +379,15 @@ TEST(RaftSwarm, RandomFaultsThenHeal_SafeAndLive) {
           c->partition({a, b});
           break;
         }
-        case 3: c->isolate(victim); break;
-        case 4: c->heal(); break;
-        case 5: c->set_drop(nemesis.chance(0.5) ? 0.0 : 0.2); break;
+        case 3:
+          c->isolate(victim);
+          break;
+        case 4:
+          c->heal();
+          break;
+        case 5:
+          c->set_drop(nemesis.chance(0.5) ? 0.0 : 0.2);
+          break;
       }
       next_fault += nemesis.uniform(50 * kMillisecond, 300 * kMillisecond);
     }
@@ -387,8 +401,8 @@ TEST(RaftSwarm, RandomFaultsThenHeal_SafeAndLive) {
     ASSERT_TRUE(c->monitor().violations().empty());
     EXPECT_EQ(current_leaders(*c), 1);
     // Liveness: writes acknowledged after healing.
-    const bool wrote_after_heal = std::any_of(
-        c->history().begin(), c->history().end(), [&](const HistoryEntry& e) {
+    const bool wrote_after_heal =
+        std::any_of(c->history().begin(), c->history().end(), [&](const HistoryEntry& e) {
           return e.type == OpType::Ok && e.time > kFaultsUntil && e.f != "get" &&
                  (e.f != "cas" || e.result == true);
         });

@@ -140,7 +140,7 @@ TEST(RaftElection, CandidateWithMajorityBecomesLeader_5_2) {
 TEST(RaftElection, StaleOrRefusedVotesDoNotCount_5_2) {
   Node n = make_node(0, 3, stored(4, {}));
   Out out;
-  n.control(Control::Elect, 0, out);  // term 5
+  n.control(Control::Elect, 0, out);       // term 5
   step(n, 1, RequestVoteReply{4, true});   // from an earlier election
   step(n, 2, RequestVoteReply{5, false});  // refused
   EXPECT_EQ(n.role(), Role::Candidate);
@@ -375,37 +375,116 @@ TEST(RaftReplication, LeaderBacksUpPastWholeConflictingTerm_5_3) {
   EXPECT_EQ(n.next_index(2), 3u);
 }
 
-TEST(RaftReplication, LeaderBatchesAtMostMaxEntriesPerAppend) {
+TEST(RaftReplication, LeaderProbesOneBatchThenPipelinesUpToWindow) {
   Config config = test_config();
   config.max_entries_per_append = 4;
-  Node n = make_node(0, 3, stored(1, log_with_terms({1, 1, 1, 1, 1, 1, 1, 1, 1, 1})), 0, config);
-  elect(n);
+  config.max_inflight_appends = 2;
+  Node n = make_node(0, 3, stored(1, log_with_terms(std::vector<std::uint64_t>(20, 1))), 0, config);
+  elect(n);  // term 2, Noop at 21
+  // Probing (the follower's log is unknown): one batch of at most 4 entries at a time.
   Out out = step(n, 1, AppendEntriesReply{2, false, 0, 0, 1});  // follower is empty
   auto aes = sent<AppendEntries>(out);
   ASSERT_EQ(aes.size(), 1u);
   EXPECT_EQ(aes[0].second.prev_log_index, 0u);
   EXPECT_EQ(aes[0].second.entries.size(), 4u);
+  EXPECT_EQ(n.next_index(1), 1u) << "probing: next_index moves only with the reply";
+  // Success: the logs match up to 4; now replicating, two batches in flight at once.
   out = step(n, 1, AppendEntriesReply{2, true, 4, 0, 0});
   aes = sent<AppendEntries>(out);
-  ASSERT_EQ(aes.size(), 1u) << "the next batch follows the ack at once";
+  ASSERT_EQ(aes.size(), 2u);
   EXPECT_EQ(aes[0].second.prev_log_index, 4u);
+  EXPECT_EQ(aes[1].second.prev_log_index, 8u);
+  EXPECT_EQ(n.next_index(1), 13u) << "replicating: next_index advances as batches leave";
   EXPECT_EQ(n.match_index(1), 4u);
+  // A reply frees one slot: exactly one more batch.
+  out = step(n, 1, AppendEntriesReply{2, true, 8, 0, 0});
+  aes = sent<AppendEntries>(out);
+  ASSERT_EQ(aes.size(), 1u);
+  EXPECT_EQ(aes[0].second.prev_log_index, 12u);
+  // A rejection (say a batch was lost) drops back to probing from the follower's hint.
+  out = step(n, 1, AppendEntriesReply{2, false, 0, 0, 9});
+  aes = sent<AppendEntries>(out);
+  ASSERT_EQ(aes.size(), 1u);
+  EXPECT_EQ(aes[0].second.prev_log_index, 8u);
+  EXPECT_EQ(n.next_index(1), 9u);
 }
 
-TEST(RaftReplication, HeartbeatsEveryIntervalAndProbeUnansweredPeers_5_2) {
+TEST(RaftReplication, WindowOfOneIsStopAndWait) {
+  Config config = test_config();
+  config.max_inflight_appends = 1;
+  Node n = make_node(0, 3, {}, 0, config);
+  elect(n);
+  step(n, 1, AppendEntriesReply{1, true, 1, 0, 0});  // Noop acknowledged: replicating
+  Out out = step(n, 9, ClientRequest{9, 1, 1, put("x", "1", 9, 1)});
+  EXPECT_EQ(sent<AppendEntries>(out).size(), 1u) << "peer 1 only: peer 2's Noop is unanswered";
+  out = step(n, 9, ClientRequest{9, 2, 1, put("x", "2", 9, 2)});
+  EXPECT_TRUE(sent<AppendEntries>(out).empty()) << "peer 1 has one in flight";
+  out = step(n, 1, AppendEntriesReply{1, true, 2, 0, 0});
+  auto aes = sent<AppendEntries>(out);
+  ASSERT_EQ(aes.size(), 1u);
+  EXPECT_EQ(aes[0].second.prev_log_index, 2u);
+  EXPECT_EQ(aes[0].second.entries.size(), 1u);
+}
+
+TEST(RaftReplication, UnansweredBatchPresumedLostAfterAHeartbeatInterval) {
   Node n = make_node(0, 3);
   elect(n);
+  step(n, 1, AppendEntriesReply{1, true, 1, 0, 0});         // peer 1 replicating, match 1
+  step(n, 9, ClientRequest{9, 1, 1, put("x", "1", 9, 1)});  // entry 2 to peer 1: lost
+  // First heartbeat: the batch may just be slow; a keep-alive at match_index (cannot fail).
   Out out = tick(n, 50 * kMillisecond);
+  std::vector<AppendEntries> to1;
+  for (auto& [to, ae] : sent<AppendEntries>(out)) {
+    if (to == 1) to1.push_back(ae);
+  }
+  ASSERT_EQ(to1.size(), 1u);
+  EXPECT_EQ(to1[0].prev_log_index, 1u);
+  EXPECT_TRUE(to1[0].entries.empty());
+  // Second heartbeat: still unanswered, presumed lost: resend from match_index + 1.
+  out = tick(n, 100 * kMillisecond);
+  to1.clear();
+  for (auto& [to, ae] : sent<AppendEntries>(out)) {
+    if (to == 1) to1.push_back(ae);
+  }
+  ASSERT_EQ(to1.size(), 1u);
+  EXPECT_EQ(to1[0].prev_log_index, 1u);
+  EXPECT_EQ(to1[0].entries.size(), 1u);
+}
+
+TEST(RaftReplication, HeartbeatsEveryIntervalEvenWithBatchesInFlight_5_2) {
+  Node n = make_node(0, 3);
+  elect(n);
+  Out out = tick(n, 49 * kMillisecond);
+  EXPECT_TRUE(out.sends.empty());
+  out = tick(n, 50 * kMillisecond);
   auto aes = sent<AppendEntries>(out);
-  ASSERT_EQ(aes.size(), 2u);
-  // Nobody answered the first AppendEntries (with the Noop): the heartbeat is an empty probe.
+  ASSERT_EQ(aes.size(), 2u) << "every follower hears from the leader each heartbeat_interval";
+  // Nobody answered the first AppendEntries (with the Noop) yet: the heartbeat is an empty
+  // keep-alive at match_index, not the same batch again.
   EXPECT_TRUE(aes[0].second.entries.empty());
+  EXPECT_EQ(aes[0].second.prev_log_index, 0u);
   EXPECT_EQ(n.next_deadline(), 100 * kMillisecond);
-  // Peer 1 answers the probe (it lacks the Noop): the full batch follows.
+  // Peer 1 answers the keep-alive (the Noop was lost): its log matches up to 0, so the leader
+  // starts replicating from there.
   out = step(n, 1, AppendEntriesReply{1, true, 0, 0, 0}, 51 * kMillisecond);
   aes = sent<AppendEntries>(out);
   ASSERT_EQ(aes.size(), 1u);
   EXPECT_EQ(aes[0].second.entries.size(), 1u);
+}
+
+TEST(RaftReplication, SilentFollowerGetsEmptyProbesNotRepeatedBatches) {
+  Node n = make_node(0, 3, stored(1, log_with_terms(std::vector<std::uint64_t>(10, 1))));
+  elect(n);                                           // term 2; the Noop goes to both peers
+  step(n, 1, AppendEntriesReply{2, true, 11, 0, 0});  // peer 1 answers; peer 2 is down
+  for (int beat = 1; beat <= 5; ++beat) {
+    Out out = tick(n, beat * 50 * kMillisecond);
+    for (const auto& [to, ae] : sent<AppendEntries>(out)) {
+      if (to == 2) {
+        EXPECT_TRUE(ae.entries.empty()) << "heartbeat " << beat;
+      }
+    }
+  }
+  EXPECT_EQ(n.role(), Role::Leader);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -592,6 +671,18 @@ TEST(RaftClientRequest, SteppingDownRepliesNotLeaderToWaitingClients_8) {
   ASSERT_EQ(r.size(), 1u);
   EXPECT_EQ(r[0].first, 9);
   EXPECT_EQ(r[0].second.status, ClientReply::Status::NotLeader);
+}
+
+TEST(RaftClientRequest, SteppingDownOnNewLeadersAppendEntriesGivesHint_8) {
+  Node n = make_node(0, 3);
+  elect(n);
+  step(n, 9, request(9, 1, put("x", "a")));
+  Out out = step(n, 2, AppendEntries{5, 2, 0, 0, {}, 0});
+  EXPECT_EQ(n.role(), Role::Follower);
+  auto r = sent<ClientReply>(out);
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_EQ(r[0].second.status, ClientReply::Status::NotLeader);
+  EXPECT_EQ(r[0].second.leader_hint, 2) << "the client can go straight to the new leader";
 }
 
 TEST(RaftClientRequest, NewLeaderAttachesRetryToUncommittedEntryOfEarlierTerm_8) {

@@ -4,6 +4,7 @@
 // too), and a little fuzzing: no input may do anything but load or throw ScenarioError.
 #include "cli/scenario_loader.hpp"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -12,8 +13,6 @@
 #include <sstream>
 #include <string>
 #include <vector>
-
-#include <fmt/format.h>
 
 #include "cli/suggest.hpp"
 #include "common/rng.hpp"
@@ -64,8 +63,8 @@ void expect_bad(const std::string& name, int line, int column, const std::string
   EXPECT_EQ(e->loc().file, path);
   EXPECT_EQ(e->loc().line, line) << e->format();
   EXPECT_EQ(e->loc().column, column) << e->format();
-  const std::string prefix = path + ":" + std::to_string(line) + ":" + std::to_string(column) +
-                             ": error: ";
+  const std::string prefix =
+      path + ":" + std::to_string(line) + ":" + std::to_string(column) + ": error: ";
   EXPECT_EQ(e->format().rfind(prefix, 0), 0u) << e->format();
   EXPECT_TRUE(has(e->format(), fragment)) << e->format() << "\n  lacks: " << fragment;
   EXPECT_EQ(std::string(e->what()), e->format());
@@ -311,8 +310,8 @@ TEST(ScenarioLoader, ErrorFormat) {
 // ---- --set overrides --------------------------------------------------------------------------
 
 TEST(ScenarioOverride, ParamRange) {
-  const Scenario s = load_scenario(data_path("good/minimal.yaml"),
-                                   {"params.election_timeout=[100ms,200ms]"});
+  const Scenario s =
+      load_scenario(data_path("good/minimal.yaml"), {"params.election_timeout=[100ms,200ms]"});
   EXPECT_EQ(s.params.range("election_timeout").lo, 100 * kMillisecond);
   EXPECT_EQ(s.params.range("election_timeout").hi, 200 * kMillisecond);
   EXPECT_EQ(s.effective["params"]["election_timeout"],
@@ -328,8 +327,9 @@ TEST(ScenarioOverride, SeedAndLaterWins) {
 }
 
 TEST(ScenarioOverride, CreatesMissingSectionsAndIndexesLists) {
-  const Scenario s = load_scenario(data_path("good/full.yaml"),
-                                   {"workload.clients=1", "faults.0.at=3s", "cluster.disk.read=1GB/s"});
+  const Scenario s =
+      load_scenario(data_path("good/full.yaml"),
+                    {"workload.clients=1", "faults.0.at=3s", "cluster.disk.read=1GB/s"});
   EXPECT_EQ(s.workload.clients, 1);
   for (const auto& f : s.faults) {
     if (f.index == 0) {
@@ -337,7 +337,8 @@ TEST(ScenarioOverride, CreatesMissingSectionsAndIndexesLists) {
     }
   }
   EXPECT_DOUBLE_EQ(s.cluster.disk->read_bytes_s, 1e9);
-  const Scenario m = load_scenario(data_path("good/minimal.yaml"), {"workload.clients=2", "workload.ops=5"});
+  const Scenario m =
+      load_scenario(data_path("good/minimal.yaml"), {"workload.clients=2", "workload.ops=5"});
   EXPECT_EQ(m.workload.clients, 2);
 }
 
@@ -386,7 +387,8 @@ TEST(ScenarioBad, YamlSyntaxError) {
   expect_bad("syntax_error.yaml", 8, 2, "YAML syntax error: end of map not found");
 }
 TEST(ScenarioBad, DuplicateKey) {
-  expect_bad("duplicate_key.yaml", 6, 1, "duplicate key 'duration' at the top level (first at 5:1)");
+  expect_bad("duplicate_key.yaml", 6, 1,
+             "duplicate key 'duration' at the top level (first at 5:1)");
 }
 TEST(ScenarioBad, UnknownTopLevelKey) {
   expect_bad("unknown_top_level_key.yaml", 8, 1,
@@ -397,10 +399,12 @@ TEST(ScenarioBad, UnknownParam) {
              "unknown key 'electon_timeout' in params (did you mean 'election_timeout'?)");
 }
 TEST(ScenarioBad, WrongTypeWord) {
-  expect_bad("wrong_type.yaml", 7, 10, "cluster.nodes: expected an integer from 1 to 100000, got 'five'");
+  expect_bad("wrong_type.yaml", 7, 10,
+             "cluster.nodes: expected an integer from 1 to 100000, got 'five'");
 }
 TEST(ScenarioBad, WrongTypeMapping) {
-  expect_bad("wrong_type_map.yaml", 8, 12, "cluster.latency: expected a duration such as '100ms', got a mapping");
+  expect_bad("wrong_type_map.yaml", 8, 12,
+             "cluster.latency: expected a duration such as '100ms', got a mapping");
 }
 TEST(ScenarioBad, BareNumberWithoutUnit) {
   expect_bad("bare_number.yaml", 9, 23,
@@ -420,13 +424,15 @@ TEST(ScenarioBad, UnknownNodeName) {
   expect_bad("unknown_node.yaml", 10, 12, "unknown node or role 'gama' (did you mean 'gamma'?)");
 }
 TEST(ScenarioBad, UnknownNumberedNode) {
-  expect_bad("unknown_node_number.yaml", 10, 12, "unknown node or role 'n4' (the servers are n1..n3)");
+  expect_bad("unknown_node_number.yaml", 10, 12,
+             "unknown node or role 'n4' (the servers are n1..n3)");
 }
 TEST(ScenarioBad, UnknownRole) {
   expect_bad("unknown_role.yaml", 10, 12, "unknown node or role 'leadr' (did you mean 'leader'?)");
 }
 TEST(ScenarioBad, RandomNTooLarge) {
-  expect_bad("random_n_too_large.yaml", 10, 12, "'random-7' asks for 7 servers but the cluster has 5");
+  expect_bad("random_n_too_large.yaml", 10, 12,
+             "'random-7' asks for 7 servers but the cluster has 5");
 }
 TEST(ScenarioBad, NodeInTwoPartitionGroups) {
   expect_bad("partition_overlap.yaml", 10, 28,
@@ -456,7 +462,8 @@ TEST(ScenarioBad, MalformedExpectation) {
 }
 TEST(ScenarioBad, EmptyFile) { expect_bad("empty.yaml", 1, 1, "the file is empty"); }
 TEST(ScenarioBad, MissingRequiredKey) {
-  expect_bad("missing_required_key.yaml", 2, 1, "missing required key 'description' at the top level");
+  expect_bad("missing_required_key.yaml", 2, 1,
+             "missing required key 'description' at the top level");
 }
 TEST(ScenarioBad, ProtocolNotImplemented) {
   expect_bad("protocol_not_implemented.yaml", 4, 11,
@@ -492,7 +499,8 @@ TEST(ScenarioBad, TwoDocuments) {
   expect_bad("two_documents.yaml", 9, 1, "expected one YAML document, found 2");
 }
 TEST(ScenarioBad, UnknownMixOperation) {
-  expect_bad("unknown_mix_op.yaml", 11, 19, "unknown key 'gte' in workload.mix (did you mean 'get'?)");
+  expect_bad("unknown_mix_op.yaml", 11, 19,
+             "unknown key 'gte' in workload.mix (did you mean 'get'?)");
 }
 TEST(ScenarioBad, RacksTooSmall) {
   expect_bad("racks_too_small.yaml", 9, 10, "fewer than the 5 servers");
@@ -563,7 +571,8 @@ TEST(ScenarioBadText, MoreCases) {
       {with("faults:\n  - {at: 1s, network: relaible}\n"), "(did you mean 'reliable'?)"},
       {with("faults:\n  - {at: 1s, network: {from: n1}}\n"), "at least one of drop"},
       {with("faults:\n  - {at: 1s, network: {drop: 2}}\n"), "(did you mean '2%'?)"},
-      {with("faults:\n  - {at: 1s, network: {long_delay: {p: 1%}}}\n"), "missing required key 'delay'"},
+      {with("faults:\n  - {at: 1s, network: {long_delay: {p: 1%}}}\n"),
+       "missing required key 'delay'"},
       {with("faults:\n  - {at: 1s, partition: [[n1, n2]]}\n"), "at least 2 groups"},
       {with("faults:\n  - {at: 1s, partition: n1}\n"), "at least 2 groups"},
       {with("faults:\n  - {at: 1s, cut: {from: n1}}\n"), "missing required key 'to'"},
@@ -599,7 +608,8 @@ TEST(ScenarioBadText, MoreCases) {
       {with("workload:\n  clients: 1\n  ops: 0\n"), "expected an integer >= 1"},
       {with("workload:\n  clients: 1\n  ops: 5\n  mix: {get: 0, put: 0}\n"), "sum to 0"},
       {with("workload:\n  clients: 1\n  ops: 5\n  mix: {get: -1}\n"), "expected a weight >= 0"},
-      {with("workload:\n  clients: 1\n  ops: 5\n  client_timeout: 0s\n"), "expected a duration > 0"},
+      {with("workload:\n  clients: 1\n  ops: 5\n  client_timeout: 0s\n"),
+       "expected a duration > 0"},
       {with("workload:\n  start: 20s\n"), "after the end of the run"},
       {with("workload:\n  keys: 0\n"), "workload.keys: expected an integer from 1"},
       {R"(name: t
@@ -625,23 +635,31 @@ cluster: {nodes: 3, names: [a, b]}
        "expected an integer from 1"},
       {"name: t\ndescription: d\nprotocol: raft\nduration: 10s\ncluster: {nodes: 9999999999}\n",
        "expected an integer from 1 to 100000"},
-      {"name: t\ndescription: d\nprotocol: raft\nduration: 10s\ncluster: {nodes: 3, topology: two-switch}\n",
+      {"name: t\ndescription: d\nprotocol: raft\nduration: 10s\ncluster: {nodes: 3, topology: "
+       "two-switch}\n",
        "'two-switch' is not implemented yet"},
-      {"name: t\ndescription: d\nprotocol: raft\nduration: 10s\ncluster: {nodes: 3, topology: rack}\n",
+      {"name: t\ndescription: d\nprotocol: raft\nduration: 10s\ncluster: {nodes: 3, topology: "
+       "rack}\n",
        "(did you mean 'racks'?)"},
-      {"name: t\ndescription: d\nprotocol: raft\nduration: 10s\ncluster: {nodes: 3, topology: racks}\n",
+      {"name: t\ndescription: d\nprotocol: raft\nduration: 10s\ncluster: {nodes: 3, topology: "
+       "racks}\n",
        "missing required key 'racks' in cluster"},
-      {"name: t\ndescription: d\nprotocol: raft\nduration: 10s\ncluster: {nodes: 3, racks: {racks: 1}}\n",
+      {"name: t\ndescription: d\nprotocol: raft\nduration: 10s\ncluster: {nodes: 3, racks: {racks: "
+       "1}}\n",
        "only used with 'topology: racks'"},
-      {"name: t\ndescription: d\nprotocol: raft\nduration: 10s\ncluster: {nodes: 3, bandwidth: 0Gbps}\n",
+      {"name: t\ndescription: d\nprotocol: raft\nduration: 10s\ncluster: {nodes: 3, bandwidth: "
+       "0Gbps}\n",
        "expected a bandwidth > 0"},
-      {"name: t\ndescription: d\nprotocol: raft\nduration: 10s\ncluster: {nodes: 3, bandwidth: 100}\n",
+      {"name: t\ndescription: d\nprotocol: raft\nduration: 10s\ncluster: {nodes: 3, bandwidth: "
+       "100}\n",
        "(did you mean '100Mbps'?)"},
       {"name: t\ndescription: d\nprotocol: raft\nduration: 10s\ncluster: {nodes: 3, speed: 2GHz}\n",
        "unknown speed unit"},
-      {"name: t\ndescription: d\nprotocol: raft\nduration: 10s\ncluster: {nodes: 3, network_model: udp}\n",
+      {"name: t\ndescription: d\nprotocol: raft\nduration: 10s\ncluster: {nodes: 3, network_model: "
+       "udp}\n",
        "unknown value 'udp'"},
-      {"name: t\ndescription: d\nprotocol: raft\nduration: 10s\ncluster: {nodes: 3, disk: {red: 1MB/s}}\n",
+      {"name: t\ndescription: d\nprotocol: raft\nduration: 10s\ncluster: {nodes: 3, disk: {red: "
+       "1MB/s}}\n",
        "(did you mean 'read'?)"},
       {"name: t\ndescription: '  '\nprotocol: raft\nduration: 10s\ncluster: {nodes: 3}\n",
        "expected a non-empty description"},
@@ -654,6 +672,8 @@ cluster: {nodes: 3, names: [a, b]}
       {"? [a, b]\n: 1\n", "expected a plain key"},
       {"a: &x [*x]\n", ""},
       {"{", "YAML syntax error"},
+      {",a: 1\n", "YAML syntax error: unexpected ','"},  // yaml-cpp's LoadAll never ends here
+      {"a: 1\n---\n,\n", "YAML syntax error: unexpected ','"},
   };
   for (const auto& c : cases) {
     auto e = text_error_of(c.text);
@@ -700,9 +720,15 @@ TEST(ScenarioFuzz, RandomByteEdits) {
     for (int k = 0; k < edits; ++k) {
       const std::size_t at = rng.below(text.size());
       switch (rng.below(3)) {
-        case 0: text[at] = alphabet[rng.below(alphabet.size())]; break;
-        case 1: text.erase(at, 1 + rng.below(8)); break;
-        default: text.insert(at, 1, alphabet[rng.below(alphabet.size())]); break;
+        case 0:
+          text[at] = alphabet[rng.below(alphabet.size())];
+          break;
+        case 1:
+          text.erase(at, 1 + rng.below(8));
+          break;
+        default:
+          text.insert(at, 1, alphabet[rng.below(alphabet.size())]);
+          break;
       }
     }
     load_anything(text);
@@ -713,7 +739,8 @@ TEST(ScenarioFuzz, HostileDocuments) {
   std::string laughs = "a: &a [x, x, x, x, x, x, x, x, x]\n";
   for (char c = 'b'; c <= 'k'; ++c) {
     const char prev = static_cast<char>(c - 1);
-    laughs += fmt::format("{0}: &{0} [*{1}, *{1}, *{1}, *{1}, *{1}, *{1}, *{1}, *{1}, *{1}]\n", c, prev);
+    laughs +=
+        fmt::format("{0}: &{0} [*{1}, *{1}, *{1}, *{1}, *{1}, *{1}, *{1}, *{1}, *{1}]\n", c, prev);
   }
   const std::vector<std::string> texts = {
       std::string(100000, '['),
@@ -728,11 +755,12 @@ TEST(ScenarioFuzz, HostileDocuments) {
       with("faults:\n  - {at: 1s, crash: random-99999999999999999999999}\n"),
       with("workload: {clients: 99999999999999999999, ops: 1}\n"),
       with("expect: ['" + std::string(10000, 'x') + " == 1']\n"),
-      std::string(kMinimal) + "faults:\n" + [] {
-        std::string s;
-        for (int i = 0; i < 2000; ++i) s += "  - {at: 1s, crash: n1}\n";
-        return s;
-      }(),
+      std::string(kMinimal) + "faults:\n" +
+          [] {
+            std::string s;
+            for (int i = 0; i < 2000; ++i) s += "  - {at: 1s, crash: n1}\n";
+            return s;
+          }(),
       "---\n---\n---\n",
       "%YAML 1.2\n---\nname: t\n",
       "!!binary aGVsbG8=\n",

@@ -70,8 +70,7 @@ TEST(UnitsDuration, Errors) {
   EXPECT_NE(error(parse_duration("5 m s")).find("unknown duration unit"), std::string::npos);
   EXPECT_NE(error(parse_duration("5MS")).find("unknown duration unit 'MS'"), std::string::npos);
   EXPECT_NE(error(parse_duration("1e30s")).find("too large"), std::string::npos);
-  EXPECT_NE(error(parse_duration("99999999999999999999999h")).find("too large"),
-            std::string::npos);
+  EXPECT_NE(error(parse_duration("99999999999999999999999h")).find("too large"), std::string::npos);
   EXPECT_NE(error(parse_duration("0.1ns")).find("resolution"), std::string::npos);
   EXPECT_NE(error(parse_duration("ms")).find("expected a duration"), std::string::npos);
   EXPECT_NE(error(parse_duration(".")).find("expected a duration"), std::string::npos);
@@ -103,10 +102,10 @@ TEST(UnitsDuration, FormatPicksTheLargestExactUnit) {
 }
 
 TEST(UnitsDuration, FormatReadsBackExactly) {
-  for (Duration d : {Duration{1}, Duration{999}, Duration{1'000}, Duration{1'234'567},
-                     Duration{150'000'000}, Duration{1'500'000'000}, Duration{59'999'999'999},
-                     Duration{60'000'000'000}, Duration{3'600'000'000'001},
-                     Duration{9'223'372'036'854'775'807}}) {
+  for (Duration d :
+       {Duration{1}, Duration{999}, Duration{1'000}, Duration{1'234'567}, Duration{150'000'000},
+        Duration{1'500'000'000}, Duration{59'999'999'999}, Duration{60'000'000'000},
+        Duration{3'600'000'000'001}, Duration{9'223'372'036'854'775'807}}) {
     EXPECT_EQ(ok(parse_duration(format_duration(d))), d) << format_duration(d);
   }
 }
