@@ -65,6 +65,12 @@ nlohmann::json raft_metrics(const RunRecord& record) {
                            static_cast<std::int64_t>(e.fields.value("from_index", std::uint64_t{0})) + 1;
     } else if (e.kind == "committed") {
       commit_index = std::max(commit_index, e.fields.value("index", std::uint64_t{0}));
+      if (lost && leader && node == leader->node) {
+        // The same leader committed again (a minority partition healed before anyone else was
+        // elected): it was unavailable meanwhile, but no election happened.
+        unavailable += e.time - lost_at;
+        lost = false;
+      }
     } else if (leader && node == leader->node &&
                (e.kind == "crash" || e.kind == "became_follower" || e.kind == "stepped_down")) {
       lose(e.time);

@@ -102,5 +102,19 @@ TEST(RaftMetrics, MinorityPartitionOfTheLeaderIsALeaderLoss) {
   EXPECT_DOUBLE_EQ(m["election_time_ms"]["max"].get<double>(), 300.0);
 }
 
+TEST(RaftMetrics, LeaderThatCommitsAgainAfterAHealIsNotLost) {
+  RunRecord record;
+  record.nodes = {{0, "n1", NodeKind::Server}, {1, "n2", NodeKind::Server}, {2, "n3", NodeKind::Server}};
+  record.events.push_back({0, 0, "became_leader", {{"term", 1}}});
+  record.events.push_back({kSecond, kNoNode, "fault",
+                           {{"fault", "partition"}, {"target", {"n1", "n2", "n3"}}, {"groups", {{"n1"}, {"n2", "n3"}}}}});
+  record.events.push_back({kSecond + 100 * kMillisecond, 0, "committed", {{"index", 7}, {"term", 1}}});
+  record.end_time = 2 * kSecond;
+  const auto m = raft_metrics(record);
+  EXPECT_EQ(m["leader_at_end"], 1);
+  EXPECT_EQ(m["election_time_ms"]["count"], 0);
+  EXPECT_DOUBLE_EQ(m["unavailable_ms"].get<double>(), 100.0);
+}
+
 }  // namespace
 }  // namespace faultline::reports
