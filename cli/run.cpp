@@ -58,29 +58,10 @@ nlohmann::json live_metrics(const RunRecord& record) {
 
 }  // namespace
 
-int run_scenario(const RunOptions& options) {
-  const auto wall_start = std::chrono::steady_clock::now();
-  Scenario scenario;
-  try {
-    scenario = load_scenario(options.file, options.sets);
-  } catch (const ScenarioError& e) {
-    std::cerr << e.format() << "\n";
-    return 2;
-  }
-  if (options.seed) {
-    scenario.seed = *options.seed;
-    scenario.effective["seed"] = *options.seed;
-  }
-  fs::path out_dir;
-  if (auto refusal = prepare_out_dir(options, scenario, out_dir)) {
-    std::cerr << *refusal << "\n";
-    return 2;
-  }
-
+Simulation simulate(const Scenario& scenario) {
   sim::SimEngine engine(scenario.cluster.network_model);
-  const double message_cost = scenario.cluster.message_cost_flops;
   sim::RunContext ctx(scenario.cluster, sim::RaftWorld::node_table(scenario), scenario.seed,
-                      faults::Controller::cpu_factors(scenario), message_cost);
+                      faults::Controller::cpu_factors(scenario), scenario.cluster.message_cost_flops);
   sim::RaftWorld world(scenario, ctx);
 
   std::function<bool()> stop_check;
@@ -101,6 +82,34 @@ int run_scenario(const RunOptions& options) {
   engine.run();
   world.finish();
 
+  Simulation result;
+  result.network_model = engine.description();
+  result.protocol_metrics = reports::raft_metrics(ctx.record);
+  result.record = std::move(ctx.record);
+  return result;
+}
+
+int run_scenario(const RunOptions& options) {
+  const auto wall_start = std::chrono::steady_clock::now();
+  Scenario scenario;
+  try {
+    scenario = load_scenario(options.file, options.sets);
+  } catch (const ScenarioError& e) {
+    std::cerr << e.format() << "\n";
+    return 2;
+  }
+  if (options.seed) {
+    scenario.seed = *options.seed;
+    scenario.effective["seed"] = *options.seed;
+  }
+  fs::path out_dir;
+  if (auto refusal = prepare_out_dir(options, scenario, out_dir)) {
+    std::cerr << *refusal << "\n";
+    return 2;
+  }
+
+  Simulation sim = simulate(scenario);
+
   reports::ReportInputs in;
   in.scenario = scenario.name;
   in.scenario_file = options.file;
@@ -108,28 +117,28 @@ int run_scenario(const RunOptions& options) {
   in.protocol = scenario.protocol;
   in.seed = scenario.seed;
   in.config = scenario.effective;
-  in.network_model = engine.description();
+  in.network_model = sim.network_model;
   in.faultline_version = FAULTLINE_VERSION;
   in.simgrid_version = sim::SimEngine::simgrid_version();
   in.checks = scenario.checks;
   for (const auto& e : scenario.expect) in.expect.push_back({e.text, e.metric, e.op, e.value});
   in.wall_time_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
 
-  nlohmann::json report = reports::build_report(in, ctx.record, reports::raft_metrics(ctx.record));
+  nlohmann::json report = reports::build_report(in, sim.record, sim.protocol_metrics);
 
   std::string history;
-  for (const auto& h : ctx.record.history) history += to_json(h).dump() + "\n";
+  for (const auto& h : sim.record.history) history += to_json(h).dump() + "\n";
   std::string events;
-  for (const auto& e : ctx.record.events) {
+  for (const auto& e : sim.record.events) {
     nlohmann::json j = {{"time_s", to_seconds(e.time)},
-                        {"node", e.node == kNoNode ? nlohmann::json(nullptr) : nlohmann::json(ctx.record.name(e.node))},
+                        {"node", e.node == kNoNode ? nlohmann::json(nullptr) : nlohmann::json(sim.record.name(e.node))},
                         {"kind", e.kind}};
     if (e.fields.is_object())
       for (const auto& [k, v] : e.fields.items())
         if (!j.contains(k)) j[k] = v;
     events += j.dump() + "\n";
   }
-  const std::string summary = reports::summary_text(report, ctx.record, out_dir.string());
+  const std::string summary = reports::summary_text(report, sim.record, out_dir.string());
   write_file(out_dir / "report.json", report.dump(2) + "\n");
   write_file(out_dir / "history.jsonl", history);
   write_file(out_dir / "events.jsonl", events);

@@ -6,6 +6,10 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
+#include "common/run_record.hpp"
+
 namespace faultline {
 
 struct RunOptions {
@@ -18,6 +22,18 @@ struct RunOptions {
   bool plots = false;
   bool trace_messages = false;
 };
+
+struct Scenario;
+
+/// What one simulated run produced, before anything is written.
+struct Simulation {
+  RunRecord record;
+  nlohmann::json network_model;
+  nlohmann::json protocol_metrics;
+};
+
+/// Simulates `scenario` in this process (SimGrid allows one simulation per process).
+Simulation simulate(const Scenario& scenario);
 
 /// Runs one scenario in this process (SimGrid allows one simulation per process) and returns
 /// the exit code of SCENARIOS.md's table. Bad input is reported on stderr and returns 2 before

@@ -28,6 +28,11 @@ nlohmann::json raft_metrics(const RunRecord& record) {
   std::optional<Time> first_leader;
   std::vector<double> election_ms;
   Time unavailable = 0;
+  nlohmann::json windows = nlohmann::json::array();  // [start_s, end_s] without a usable leader
+  auto window = [&](Time from, Time to) {
+    unavailable += to - from;
+    windows.push_back({to_seconds(from), to_seconds(to)});
+  };
   std::int64_t elections = 0;
   std::uint64_t max_term = 0, commit_index = 0;
   std::int64_t truncations = 0, entries_truncated = 0;
@@ -54,7 +59,7 @@ nlohmann::json raft_metrics(const RunRecord& record) {
         first_leader = e.time;
       } else if (lost) {
         election_ms.push_back(to_ms(e.time - lost_at));
-        unavailable += e.time - lost_at;
+        window(lost_at, e.time);
       }
       lost = false;
       leader = Leader{node, term};
@@ -68,7 +73,7 @@ nlohmann::json raft_metrics(const RunRecord& record) {
       if (lost && leader && node == leader->node) {
         // The same leader committed again (a minority partition healed before anyone else was
         // elected): it was unavailable meanwhile, but no election happened.
-        unavailable += e.time - lost_at;
+        window(lost_at, e.time);
         lost = false;
       }
     } else if (leader && node == leader->node &&
@@ -94,8 +99,9 @@ nlohmann::json raft_metrics(const RunRecord& record) {
       }
     }
   }
-  if (lost) unavailable += std::max<Time>(0, record.end_time - lost_at);
-  unavailable += first_leader ? *first_leader : record.end_time;
+  if (lost) window(lost_at, std::max(lost_at, record.end_time));
+  window(0, first_leader ? *first_leader : record.end_time);
+  std::sort(windows.begin(), windows.end());
 
   nlohmann::json rpcs = nlohmann::json::object();
   for (const auto& [kind, n] : record.messages_sent) rpcs[kind] = n;
@@ -108,6 +114,7 @@ nlohmann::json raft_metrics(const RunRecord& record) {
           {"first_leader_ms", first_leader ? nlohmann::json(to_ms(*first_leader)) : nlohmann::json(nullptr)},
           {"election_time_ms", to_json(summarize(election_ms))},
           {"unavailable_ms", to_ms(unavailable)},
+          {"unavailable_windows", windows},
           {"commit_index", commit_index},
           {"leader_at_end", leader && !lost ? 1 : 0},
           {"log_truncations", truncations},
