@@ -47,6 +47,10 @@ std::vector<ProtocolInfo> build_protocols() {
       {"leader_at_end", "1 when a leader (not since lost) exists at the end of the run", false},
       {"log_truncations", "times a follower deleted conflicting uncommitted entries (§5.3)", false},
       {"entries_truncated", "log entries deleted by those truncations", false},
+      {"commits_deferred",
+       "times a leader saw an earlier-term entry on a majority and did not commit it by counting "
+       "(the Figure 8 rule, §5.4.2)",
+       false},
   };
   raft.workload_ops = {"get", "put", "append", "cas"};
   all.push_back(raft);

@@ -35,7 +35,7 @@ nlohmann::json raft_metrics(const RunRecord& record) {
   };
   std::int64_t elections = 0;
   std::uint64_t max_term = 0, commit_index = 0;
-  std::int64_t truncations = 0, entries_truncated = 0;
+  std::int64_t truncations = 0, entries_truncated = 0, commits_deferred = 0;
   nlohmann::json leaders = nlohmann::json::array();
 
   auto lose = [&](Time t) {
@@ -64,6 +64,8 @@ nlohmann::json raft_metrics(const RunRecord& record) {
       lost = false;
       leader = Leader{node, term};
       leaders.push_back({{"time_s", to_seconds(e.time)}, {"node", node}, {"term", term}});
+    } else if (e.kind == "commit_deferred") {
+      ++commits_deferred;
     } else if (e.kind == "log_truncated") {
       ++truncations;
       entries_truncated += static_cast<std::int64_t>(e.fields.value("last_log_index", std::uint64_t{0})) -
@@ -118,6 +120,7 @@ nlohmann::json raft_metrics(const RunRecord& record) {
           {"commit_index", commit_index},
           {"leader_at_end", leader && !lost ? 1 : 0},
           {"log_truncations", truncations},
+          {"commits_deferred", commits_deferred},
           {"entries_truncated", entries_truncated},
           {"rpcs", rpcs},
           {"leaders", leaders}};

@@ -358,7 +358,15 @@ void Node::advance_commit_index(Out& out) {
   // §5.4.2 (Figure 8): "Raft never commits log entries from previous terms by counting
   // replicas. Only log entries from the leader's current term are committed by counting";
   // earlier entries are then committed indirectly by the Log Matching Property.
-  if (n > commit_index_ && term_at(n) == state_.current_term) set_commit_index(n, out);
+  if (n > commit_index_ && term_at(n) == state_.current_term) {
+    set_commit_index(n, out);
+  } else if (n > commit_index_ && n > deferred_reported_) {
+    // An entry of an earlier term is on a majority but must wait for a current-term entry
+    // above it: the moment Figure 8 is about. Reported once per index for the teaching trace.
+    deferred_reported_ = n;
+    out.emit("commit_deferred",
+             {{"term", state_.current_term}, {"index", n}, {"entry_term", term_at(n)}});
+  }
 }
 
 // ------------------------------------------------------------------------------------------
@@ -442,6 +450,7 @@ void Node::become_leader(Time now, Out& out) {
   role_ = Role::Leader;
   leader_id_ = id_;
   votes_granted_.clear();
+  deferred_reported_ = 0;
   election_deadline_ = kNever;
   out.emit("became_leader", {{"term", state_.current_term}, {"last_log_index", last_log_index()}});
 

@@ -141,6 +141,8 @@ class Node {
   // Volatile state on all servers (Figure 2).
   Role role_ = Role::Follower;
   std::uint64_t commit_index_ = 0;
+  /// Highest index for which a "commit_deferred" event (Figure 8 rule) was emitted.
+  std::uint64_t deferred_reported_ = 0;
   std::uint64_t last_applied_ = 0;
   NodeId leader_id_ = kNoNode;
   KvStore kv_;

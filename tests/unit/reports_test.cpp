@@ -74,6 +74,19 @@ TEST(Expectations, EvaluatesDottedPathsAndReportsMissingValues) {
   EXPECT_TRUE(missing.contains("reason"));
 }
 
+TEST(ExitCodes, FollowTheTableOfScenariosMd) {
+  const nlohmann::json pass = {{"expectations", {{{"ok", true}}}}, {"checks", {{{"ok", false}}}}};
+  EXPECT_EQ(run_exit_code(pass, true), 0);  // with expect: only the expectations decide
+  const nlohmann::json fail = {{"expectations", {{{"ok", true}}, {{"ok", false}}}}, {"checks", nlohmann::json::array()}};
+  EXPECT_EQ(run_exit_code(fail, true), 1);
+  const nlohmann::json violated = {{"expectations", nlohmann::json::array()}, {"checks", {{{"ok", nullptr}}, {{"ok", false}}}}};
+  EXPECT_EQ(run_exit_code(violated, false), 1);  // a failed check wins over an unknown one
+  const nlohmann::json unknown = {{"expectations", nlohmann::json::array()}, {"checks", {{{"ok", nullptr}}, {{"ok", true}}}}};
+  EXPECT_EQ(run_exit_code(unknown, false), 3);
+  const nlohmann::json clean = {{"expectations", nlohmann::json::array()}, {"checks", {{{"ok", true}}}}};
+  EXPECT_EQ(run_exit_code(clean, false), 0);
+}
+
 TEST(RaftMetrics, ElectionTimeRunsFromLeaderCrashToNextLeader) {
   RunRecord record;
   record.nodes = {{0, "n1", NodeKind::Server}, {1, "n2", NodeKind::Server}, {2, "n3", NodeKind::Server}};
