@@ -258,5 +258,26 @@ TEST(Crash, EndOfRunKillsNodesBlockedInEveryKindOfWait) {
   SUCCEED();
 }
 
+TEST(Platform, RacksShareTheUplinkAcrossRacksButNotWithinARack) {
+  ClusterSpec c = probe_cluster(4);
+  c.topology = Topology::Racks;
+  c.racks = RacksSpec{2, 2, 1e6, 1e9};  // 1 MB/s rack uplinks, 1 GB/s core
+  Fixture f(4, "exact", c);
+  f.world.start();
+  drive(f.ctx, [&] {
+    f.world.transport().send(0, 2, Probe{1}, 1'000'000);  // rack1 -> rack2
+    f.world.transport().send(1, 3, Probe{2}, 1'000'000);  // rack1 -> rack2: shares rack1's uplink
+    f.world.transport().send(0, 1, Probe{3}, 1'000'000);  // within rack1: host links only
+    sleep_until_ms(5000);
+  });
+  f.engine.run();
+  ASSERT_EQ(f.observed.arrivals.size(), 3u);
+  EXPECT_EQ(f.observed.arrivals[0].seq, 3);
+  EXPECT_LT(to_ms(f.observed.arrivals[0].at), 20.0);  // 1 MB at 125 MB/s + 2 ms
+  // Two 1 MB flows through one 1 MB/s uplink: about 2 s each.
+  EXPECT_NEAR(to_seconds(f.observed.arrivals[1].at), 2.0, 0.05);
+  EXPECT_NEAR(to_seconds(f.observed.arrivals[2].at), 2.0, 0.05);
+}
+
 }  // namespace
 }  // namespace faultline::testing
