@@ -346,7 +346,9 @@ void Controller::nemesis_tick(const FaultSpec& fault) {
     if (b.empty()) b.push_back(a.back()), a.pop_back();
     std::vector<NodeId> all = a;
     all.insert(all.end(), b.begin(), b.end());
-    record(fault, "partition", all, "nemesis", {{"groups", {names(a), names(b)}}});
+    record(fault, "partition", all,
+           fmt::format("nemesis: {} | {}", fmt::join(names(a), " "), fmt::join(names(b), " ")),
+           {{"groups", {names(a), names(b)}}});
     nemesis_blocks_.push_back(block_partition({a, b}));
   } else if (kind == "heal" && !nemesis_blocks_.empty()) {
     for (auto id : nemesis_blocks_) ctx_.network.remove_blocks(id);

@@ -176,6 +176,7 @@ std::string summary_text(const nlohmann::json& r, const RunRecord& record, const
                      w.value("keys", 0), w.value("rpc_timeout", std::string("?")),
                      w.value("client_timeout", std::string("?")));
   }
+  s << "  (the full effective configuration is `config` in report.json)\n";
   s << fmt::format("  simulated {:.3f} s{} in {:.2f} s wall, {} events\n", r["sim_time_s"].get<double>(),
                    r["stopped_early"].get<bool>() ? " (stop_when held)" : "", r["wall_time_s"].get<double>(),
                    r["events"].get<std::size_t>());

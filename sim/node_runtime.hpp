@@ -253,6 +253,7 @@ class NodeRuntime final : public NodeHandle {
   /// Carries out a step's Effects in the order DESIGN.md fixes: record, persist (and wait for
   /// stable storage), then send, then start jobs.
   void carry_out(Time now) {
+    core_->check_invariants();  // local invariants after every event (a failure is a faultline bug)
     for (auto& e : out_.events)
       ctx_.record.events.push_back(EventRecord{now, id_, std::move(e.kind), std::move(e.fields)});
     for (auto& h : out_.history) ctx_.record.history.push_back(std::move(h));
