@@ -48,12 +48,9 @@ void write_file(const fs::path& path, const std::string& text) {
   out << text;
 }
 
+/// The metrics `stop_when` sees mid-run: the same report.json keys as at the end.
 nlohmann::json live_metrics(const RunRecord& record) {
-  nlohmann::json m = reports::operation_metrics(reports::pair_operations(record.history), {});
-  m.update(reports::raft_metrics(record));
-  m["violations"] = record.violations.size();
-  m["sim_time_s"] = to_seconds(record.end_time);
-  return m;
+  return reports::build_report(reports::ReportInputs{}, record, reports::raft_metrics(record));
 }
 
 }  // namespace
@@ -134,8 +131,14 @@ int run_scenario(const RunOptions& options) {
                         {"node", e.node == kNoNode ? nlohmann::json(nullptr) : nlohmann::json(sim.record.name(e.node))},
                         {"kind", e.kind}};
     if (e.fields.is_object())
-      for (const auto& [k, v] : e.fields.items())
-        if (!j.contains(k)) j[k] = v;
+      for (const auto& [k, v] : e.fields.items()) {
+        if (j.contains(k)) continue;
+        // Cores name other nodes by id; people and scripts read names.
+        const bool node_field = k == "candidate" || k == "from" || k == "leader";
+        const bool known = v.is_number_integer() && v.get<std::int64_t>() >= 0 &&
+                           v.get<std::int64_t>() < static_cast<std::int64_t>(sim.record.nodes.size());
+        j[k] = node_field && known ? nlohmann::json(sim.record.name(v.get<NodeId>())) : v;
+      }
     events += j.dump() + "\n";
   }
   const std::string summary = reports::summary_text(report, sim.record, out_dir.string());

@@ -27,11 +27,11 @@ struct EventRecord {
 /// A fault as it fired (or was undone): report.json `faults`.
 struct FaultRecord {
   Time time = 0;
-  int fault_index = -1;          // position in the scenario's fault list (-1: nemesis-generated)
-  std::string kind;              // crash, restart, partition, ..., or "undo <kind>"
+  int fault_index = -1;          // position in the scenario's fault list (nemesis: its own)
+  std::string kind;              // what happened: crash, restart, partition, heal, restore, ...
   nlohmann::json spec;           // as written
   std::optional<std::vector<std::string>> target;  // resolved node names; nullopt: matched nobody
-  std::string note;              // e.g. "nemesis", "for: 4s elapsed"
+  std::string note;              // e.g. "nemesis: n1 n2 | n3 n4 n5", "undo: for elapsed"
 };
 
 /// A safety violation found during the run (recorded, never asserted).

@@ -247,8 +247,14 @@ void Controller::fire(const FaultSpec& fault) {
       const auto before = ctx_.network.settings();
       std::vector<NodeId> target;
       if (fault.network.from || fault.network.to) {
-        target = fault.network.from ? resolve(*fault.network.from) : world_.servers();
-        for (NodeId b : fault.network.to ? resolve(*fault.network.to) : world_.servers())
+        const auto from = fault.network.from ? resolve(*fault.network.from) : world_.servers();
+        const auto to = fault.network.to ? resolve(*fault.network.to) : world_.servers();
+        if (from.empty() || to.empty()) {
+          record(fault, "network", {});  // one side matched nobody: no link changes
+          return;
+        }
+        target = from;
+        for (NodeId b : to)
           if (std::find(target.begin(), target.end(), b) == target.end()) target.push_back(b);
       } else {
         for (std::size_t i = 0; i < world_.size(); ++i) target.push_back(static_cast<NodeId>(i));
@@ -317,15 +323,24 @@ void Controller::nemesis_tick(const FaultSpec& fault) {
   if (now >= fault.nemesis.until) return;
   // The kinds it may pick: the listed ones, plus the undo of each (restart after crash, heal
   // after partition), so the cluster keeps churning instead of ending all down.
-  std::vector<std::string> kinds;
-  for (const auto& k : fault.nemesis.faults) kinds.push_back(k);
-  auto listed = [&](const char* k) { return std::find(kinds.begin(), kinds.end(), k) != kinds.end(); };
-  if (listed("crash") && !listed("restart")) kinds.push_back("restart");
-  if (listed("partition")) kinds.push_back("heal");
-  const std::string kind = kinds[static_cast<std::size_t>(rng_.below(kinds.size()))];
-
+  // Only kinds that can do something now are drawn: restart needs a crashed server, heal needs
+  // a nemesis partition, so every tick changes the cluster.
   std::vector<NodeId> up, down;
   for (NodeId id : world_.servers()) (world_.node(id).up() ? up : down).push_back(id);
+  const auto& listed_kinds = fault.nemesis.faults;
+  auto listed = [&](const char* k) {
+    return std::find(listed_kinds.begin(), listed_kinds.end(), k) != listed_kinds.end();
+  };
+  std::vector<std::string> kinds;
+  if (listed("crash") && !up.empty()) kinds.push_back("crash");
+  if ((listed("crash") || listed("restart")) && !down.empty()) kinds.push_back("restart");
+  if (listed("partition")) kinds.push_back("partition");
+  if (listed("partition") && !nemesis_blocks_.empty()) kinds.push_back("heal");
+  const Time next = now + rng_.uniform(fault.nemesis.every.lo, fault.nemesis.every.hi);
+  if (next < fault.nemesis.until) schedule(next, [this, &fault] { nemesis_tick(fault); });
+  if (kinds.empty()) return;
+  const std::string kind = kinds[static_cast<std::size_t>(rng_.below(kinds.size()))];
+
   if (kind == "crash" && !up.empty()) {
     const NodeId victim = up[static_cast<std::size_t>(rng_.below(up.size()))];
     record(fault, "crash", {victim}, "nemesis");
@@ -355,8 +370,6 @@ void Controller::nemesis_tick(const FaultSpec& fault) {
     nemesis_blocks_.clear();
     record(fault, "heal", world_.servers(), "nemesis");
   }
-  const Time next = now + rng_.uniform(fault.nemesis.every.lo, fault.nemesis.every.hi);
-  if (next < fault.nemesis.until) schedule(next, [this, &fault] { nemesis_tick(fault); });
 }
 
 void Controller::nemesis_end(const FaultSpec& fault) {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <optional>
+#include <set>
 #include <string>
 
 #include "reports/stats.hpp"
@@ -38,6 +39,7 @@ nlohmann::json raft_metrics(const RunRecord& record) {
   std::int64_t truncations = 0, entries_truncated = 0, commits_deferred = 0;
   nlohmann::json leaders = nlohmann::json::array();
 
+  std::set<std::string> down;  // servers crashed and not yet restarted
   auto lose = [&](Time t) {
     if (leader && !lost) {
       lost = true;
@@ -80,7 +82,14 @@ nlohmann::json raft_metrics(const RunRecord& record) {
       }
     } else if (leader && node == leader->node &&
                (e.kind == "crash" || e.kind == "became_follower" || e.kind == "stepped_down")) {
+      if (e.kind == "crash") down.insert(node);
       lose(e.time);
+    } else if (e.kind == "crash" && is_server(node)) {
+      // Crashes of followers: the leader cannot commit once fewer than a majority are up.
+      down.insert(node);
+      if (2 * (servers - down.size()) <= servers) lose(e.time);
+    } else if (e.kind == "restart") {
+      down.erase(node);
     } else if (leader && e.kind == "fault") {
       const std::string fault = e.fields.value("fault", "");
       const auto& target = e.fields["target"];
@@ -95,7 +104,7 @@ nlohmann::json raft_metrics(const RunRecord& record) {
           if (std::find(group.begin(), group.end(), leader->node) == group.end()) continue;
           std::size_t side = 0;
           for (const auto& n : group)
-            if (is_server(n.get<std::string>())) ++side;
+            if (is_server(n.get<std::string>()) && !down.count(n.get<std::string>())) ++side;
           if (2 * side <= servers) lose(e.time);
         }
       }

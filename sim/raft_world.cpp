@@ -25,6 +25,9 @@ RaftWorld::RaftWorld(const Scenario& scenario, RunContext& ctx)
       transport_(ctx, [](const raft::Message& m) { return raft::kind_name(m); }) {
   checks_on_ = std::find(scenario.checks.begin(), scenario.checks.end(), "raft.safety") !=
                scenario.checks.end();
+  std::vector<std::string> names;
+  for (const auto& slot : ctx.slots) names.push_back(slot.info.name);
+  monitor_.set_node_names(std::move(names));
   for (const auto& slot : ctx.slots) {
     by_name_[slot.info.name] = slot.info.id;
     (slot.info.kind == NodeKind::Server ? servers_ : clients_).push_back(slot.info.id);
@@ -46,6 +49,7 @@ RaftWorld::RaftWorld(const Scenario& scenario, RunContext& ctx)
     nodes_.push_back(std::move(runtime));
   }
   const auto& w = scenario.workload;
+  acked_seen_.resize(clients_.size());
   for (std::size_t c = 0; c < clients_.size(); ++c) {
     const NodeId id = clients_[c];
     raft::ClientConfig cc;
@@ -61,7 +65,17 @@ RaftWorld::RaftWorld(const Scenario& scenario, RunContext& ctx)
     auto runtime = std::make_unique<NodeRuntime<raft::Client>>(
         ctx, transport_, id, "workload/" + ctx.slot(id).info.name,
         [this, id, cc](const raft::Client::Persistent&, Rng rng, Time now) {
-          return std::make_unique<raft::Client>(id, servers_, cc, rng, now);
+          raft::ClientConfig config = cc;
+          config.incarnation = ctx_.slot(id).incarnation;  // a restarted client is a new session
+          return std::make_unique<raft::Client>(id, servers_, config, rng, now);
+        },
+        NodeRuntime<raft::Client>::Apply{},
+        [this, c](const raft::Client& client, const raft::Client::Out&, Time) {
+          // Keep every acknowledged write, also those of incarnations a crash has since wiped.
+          auto& seen = acked_seen_[c];
+          if (seen.first != &client) seen = {&client, 0};
+          const auto& acked = client.acked_writes();
+          for (; seen.second < acked.size(); ++seen.second) acked_.push_back(acked[seen.second]);
         });
     client_runtimes_.push_back(runtime.get());
     nodes_.push_back(std::move(runtime));
@@ -88,14 +102,9 @@ void RaftWorld::collect_violations() {
 
 void RaftWorld::finish() {
   if (checks_on_) {
-    std::vector<raft::AckedWrite> acked;
-    for (auto* c : client_runtimes_)
-      if (c->core())
-        for (const auto& w : c->core()->acked_writes()) acked.push_back(w);
-    std::vector<const raft::Node*> live;
-    for (auto* s : server_runtimes_)
-      if (s->up() && s->core()) live.push_back(s->core());
-    monitor_.check_no_lost_writes(acked, live, ctx_.record.end_time);
+    std::vector<const raft::PersistentState*> logs;
+    for (auto* s : server_runtimes_) logs.push_back(&s->storage());
+    monitor_.check_no_lost_writes(acked_, logs, ctx_.record.end_time);
   }
   collect_violations();
 }

@@ -31,6 +31,9 @@ class RaftWorld final : public World {
   std::vector<NodeRuntime<raft::Node>*> server_runtimes_;
   std::vector<NodeRuntime<raft::Client>*> client_runtimes_;
   std::size_t violations_collected_ = 0;
+  std::vector<raft::AckedWrite> acked_;  // every acknowledged write, all client incarnations
+  std::vector<std::pair<const raft::Client*, std::size_t>> acked_seen_;  // per client: core, copied
+
   bool checks_on_ = true;
 };
 

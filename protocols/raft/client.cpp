@@ -37,7 +37,11 @@ Client::Client(NodeId id, std::vector<NodeId> servers, const ClientConfig& confi
       config_(config),
       rng_(rng),
       open_loop_(config.rate_per_s.has_value()),
-      process_(config.client_index) {
+      session_id_(static_cast<std::int64_t>(id) +
+                  (static_cast<std::int64_t>(config.incarnation) << 32)),
+      process_base_(static_cast<std::int64_t>(config.incarnation) * config.num_clients *
+                    kProcessesPerIncarnation),
+      process_(process_base_ + config.client_index) {
   RAFT_CHECK(!servers_.empty(), "a client needs servers");
   RAFT_CHECK(config_.num_clients >= 1 && config_.client_index >= 0 &&
                  config_.client_index < config_.num_clients,
@@ -127,7 +131,8 @@ void Client::issue(Time now, Out& out) {
   op.seq = next_seq_++;
   // Closed loop: the client's current process. Open loop: every operation its own process,
   // unique across clients (client_index + k * num_clients for the k-th operation).
-  op.process = open_loop_ ? config_.client_index + issued_ * config_.num_clients : process_;
+  op.process = open_loop_ ? process_base_ + config_.client_index + issued_ * config_.num_clients
+                          : process_;
   op.command = draw_command(op.seq);
   op.invoked_at = now;
   op.give_up_at = now + config_.client_timeout;
@@ -153,12 +158,14 @@ Command Client::draw_command(std::int64_t seq) {
   Command c;
   c.op = op_from_name(chosen);
   c.key = "k" + std::to_string(rng_.below(static_cast<std::uint64_t>(config_.keys)));
-  c.client_id = id_;
+  c.client_id = session_id_;
   c.seq = seq;
   // Values are unique per operation, so a history checker can tell every write apart; appends
   // end with ';' so the concatenation splits back into the individual appends.
   const std::string unique =
-      "c" + std::to_string(config_.client_index + 1) + "." + std::to_string(seq);
+      "c" + std::to_string(config_.client_index + 1) +
+      (config_.incarnation ? "/" + std::to_string(config_.incarnation) : std::string()) + "." +
+      std::to_string(seq);
   switch (c.op) {
     case Command::Op::Put:
       c.value = unique;
@@ -182,13 +189,13 @@ void Client::send_attempt(Operation& op, Time now, Out& out) {
   op.attempt_deadline = now + config_.rpc_timeout;
   op.resend_at_deadline = false;
   believed_leader_ = op.target;
-  Message msg = ClientRequest{id_, op.seq, ack_below(), op.command};
+  Message msg = ClientRequest{session_id_, op.seq, ack_below(), op.command};
   const auto size = wire_size(msg);
   out.send(op.target, std::move(msg), size);
 }
 
 void Client::on_reply(NodeId from, const ClientReply& reply, Time now, Out& out) {
-  if (reply.client_id != id_) return;
+  if (reply.client_id != session_id_) return;
   auto it = outstanding_.find(reply.seq);
   if (it == outstanding_.end()) return;  // already finished (a late or duplicate reply)
   Operation& op = it->second;
@@ -202,7 +209,7 @@ void Client::on_reply(NodeId from, const ClientReply& reply, Time now, Out& out)
     const bool acked_write = c.op == Command::Op::Put || c.op == Command::Op::Append ||
                              (c.op == Command::Op::Cas && reply.cas_matched);
     if (acked_write) {
-      acked_writes_.push_back(AckedWrite{id_, op.seq, op_name(c.op), c.key, c.value});
+      acked_writes_.push_back(AckedWrite{session_id_, op.seq, op_name(c.op), c.key, c.value});
     }
     if (c.op == Command::Op::Get || c.op == Command::Op::Cas) last_seen_[c.key] = reply.value;
     if (c.op == Command::Op::Put) last_seen_[c.key] = c.value;

@@ -37,6 +37,10 @@ struct ClientConfig {
   Duration rpc_timeout = 100 * kMillisecond;        // one attempt; then the next server, same op
   Duration client_timeout = kSecond;                // since invoke: give up, record `info`
   Time start = 0;  // first operation (closed loop) / first arrival after
+  /// The client node's restart count. A restarted client is a new client session: a new
+  /// client_id for the at-most-once table (a reused one would make the state machine answer its
+  /// fresh seq 1 with the remembered result of the old seq 1), new process ids, new values.
+  std::uint32_t incarnation = 0;
 };
 
 /// A write the cluster acknowledged (ok put, ok append, ok cas whose compare matched): the
@@ -111,6 +115,10 @@ class Client {
   const ClientConfig config_;
   Rng rng_;
   const bool open_loop_;
+  /// Process ids one incarnation may use before the next one's range starts.
+  static constexpr std::int64_t kProcessesPerIncarnation = 1'000'000;
+  const std::int64_t session_id_;    // client_id of the at-most-once table: node id + incarnation
+  const std::int64_t process_base_;  // this incarnation's first Jepsen process id
 
   std::map<std::int64_t, Operation> outstanding_;  // seq -> operation
   std::int64_t next_seq_ = 1;

@@ -15,7 +15,7 @@ std::string describe(const Command& c) {
   return s;
 }
 
-std::string node_name(NodeId id) { return "node " + std::to_string(id); }
+
 
 }  // namespace
 
@@ -151,13 +151,28 @@ void SafetyMonitor::check_applied(const Node& node, const nlohmann::json& f, Tim
   }
 }
 
+std::string SafetyMonitor::node_name(NodeId id) const {
+  if (id >= 0 && static_cast<std::size_t>(id) < names_.size()) return names_[static_cast<std::size_t>(id)];
+  return "node " + std::to_string(id);
+}
+
 void SafetyMonitor::check_no_lost_writes(const std::vector<AckedWrite>& acked,
-                                         const std::vector<const Node*>& live_servers, Time now) {
-  const Node* best = nullptr;
-  for (const Node* n : live_servers) {
-    if (n && (!best || n->last_applied() > best->last_applied())) best = n;
+                                         const std::vector<const PersistentState*>& logs,
+                                         Time now) {
+  if (logs.empty()) return;
+  // An acknowledged write was committed, so it sits in a majority of the servers' (persisted)
+  // logs and, by Leader Completeness (§5.4), in the log of every later leader: it is part of
+  // the final state even if no live server has applied it yet (a leader may commit, answer
+  // and crash before any follower hears the new commit_index). Fewer copies than a majority
+  // means it can be, or has been, overwritten: the write is lost.
+  std::map<std::pair<std::int64_t, std::int64_t>, std::size_t> copies;  // (client_id, seq) ->
+  for (const PersistentState* state : logs) {
+    std::set<std::pair<std::int64_t, std::int64_t>> here;
+    for (const LogEntry& e : state->log)
+      if (e.command.client_id >= 0) here.insert({e.command.client_id, e.command.seq});
+    for (const auto& k : here) ++copies[k];
   }
-  if (!best) return;
+  const std::size_t majority = logs.size() / 2 + 1;
   // One record per client: a broken variant typically loses a whole run of writes at once.
   struct Lost {
     std::size_t count = 0;
@@ -166,18 +181,22 @@ void SafetyMonitor::check_no_lost_writes(const std::vector<AckedWrite>& acked,
   std::map<std::int64_t, Lost> lost;  // client_id ->
   constexpr std::size_t kExamples = 3;
   for (const AckedWrite& w : acked) {
-    if (best->kv().applied(w.client_id, w.seq)) continue;
+    const auto it = copies.find({w.client_id, w.seq});
+    const std::size_t n = it == copies.end() ? 0 : it->second;
+    if (n >= majority) continue;
     Lost& l = lost[w.client_id];
     if (l.count++ < kExamples) {
       l.examples += (l.examples.empty() ? "" : ", ") + w.f + " " + w.key + " " + w.value +
-                    " (seq " + std::to_string(w.seq) + ")";
+                    " (seq " + std::to_string(w.seq) + ", in " + std::to_string(n) + " log(s))";
     }
   }
   for (const auto& [client_id, l] : lost) {
-    report(now, {static_cast<NodeId>(client_id), best->id()}, "no_lost_write",
-           std::to_string(l.count) + " acknowledged write(s) of client " +
-               std::to_string(client_id) + " not applied on " + node_name(best->id()) +
-               " (last_applied " + std::to_string(best->last_applied()) + "): " + l.examples +
+    // client_id is the client's node id plus its incarnation in the high 32 bits.
+    const auto client = static_cast<NodeId>(client_id & 0xffffffff);
+    report(now, {client}, "no_lost_write",
+           std::to_string(l.count) + " acknowledged write(s) of " + node_name(client) +
+               " are in fewer than a majority (" + std::to_string(majority) + ") of the " +
+               std::to_string(logs.size()) + " servers' logs: " + l.examples +
                (l.count > kExamples ? ", ..." : ""),
            0, 0, {"no_lost_write", static_cast<std::uint64_t>(client_id), 0, 0});
   }

@@ -48,18 +48,22 @@ struct Violation {
 
 class SafetyMonitor {
  public:
+  /// Names for violation details ("n1" rather than "node 0"), indexed by NodeId. Optional.
+  void set_node_names(std::vector<std::string> names) { names_ = std::move(names); }
   /// After every step/tick/control/restart of server `node`, with the events that call emitted.
   void observe(const Node& node, const std::vector<TraceEvent>& events, Time now);
   /// The server lost its volatile state; its log is re-read from scratch when it restarts.
   void on_crash(NodeId node, Time now);
-  /// End of run: every acknowledged write must be applied in the KV of the live server with the
-  /// highest last_applied (ties: the first in `live_servers`). No live server: nothing checked.
+  /// End of run: every acknowledged write must be in a majority of the servers' persisted logs
+  /// (`logs`: every server's stable storage, crashed or not), i.e. part of the final state.
   void check_no_lost_writes(const std::vector<AckedWrite>& acked,
-                            const std::vector<const Node*>& live_servers, Time now);
+                            const std::vector<const PersistentState*>& logs, Time now);
 
   const std::vector<Violation>& violations() const { return violations_; }
 
  private:
+  std::string node_name(NodeId id) const;
+  std::vector<std::string> names_;
   struct EntryRecord {  // the first time an (index, term) was seen in any log
     Command command;
     std::uint64_t prev_term = 0;

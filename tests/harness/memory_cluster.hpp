@@ -124,6 +124,12 @@ class MemoryCluster {
   }
   /// What server `id` holds on stable storage (survives crashes).
   const Persistent& storage(NodeId id) const { return slot(id).storage; }
+  /// Every server's stable storage, crashed or not.
+  std::vector<const Persistent*> all_storage() const {
+    std::vector<const Persistent*> out;
+    for (NodeId id : server_ids()) out.push_back(&storage(id));
+    return out;
+  }
   bool crashed(NodeId id) const { return slot(id).crashed; }
   Monitor& monitor() { return monitor_; }
   const std::vector<HistoryEntry>& history() const { return history_; }

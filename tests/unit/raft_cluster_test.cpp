@@ -206,7 +206,7 @@ TEST(RaftCluster, LeaderCrashNewLeaderKeepsAcknowledgedWrites_5_4) {
   }
   c->run_for(500 * kMillisecond);
   EXPECT_GT(c->client(0)->ops_ok() + c->client(1)->ops_ok(), 200);
-  c->monitor().check_no_lost_writes(acked_writes(*c), c->live_servers(), c->now());
+  c->monitor().check_no_lost_writes(acked_writes(*c), c->all_storage(), c->now());
   expect_committed_logs_agree(*c);
   expect_history_well_formed(c->history());
   expect_safe(*c);
@@ -407,7 +407,7 @@ TEST(RaftSwarm, RandomFaultsThenHeal_SafeAndLive) {
                  (e.f != "cas" || e.result == true);
         });
     EXPECT_TRUE(wrote_after_heal);
-    c->monitor().check_no_lost_writes(acked_writes(*c), c->live_servers(), c->now());
+    c->monitor().check_no_lost_writes(acked_writes(*c), c->all_storage(), c->now());
     EXPECT_TRUE(c->monitor().violations().empty()) << describe(c->monitor().violations());
     expect_committed_logs_agree(*c);
     expect_history_well_formed(c->history());

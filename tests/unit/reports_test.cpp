@@ -115,6 +115,21 @@ TEST(RaftMetrics, MinorityPartitionOfTheLeaderIsALeaderLoss) {
   EXPECT_DOUBLE_EQ(m["election_time_ms"]["max"].get<double>(), 300.0);
 }
 
+TEST(RaftMetrics, FollowerCrashesThatTakeAwayTheMajorityMakeTheClusterUnavailable) {
+  RunRecord record;
+  record.nodes = {{0, "n1", NodeKind::Server}, {1, "n2", NodeKind::Server}, {2, "n3", NodeKind::Server}};
+  record.events.push_back({0, 0, "became_leader", {{"term", 1}}});
+  record.events.push_back({kSecond, 1, "crash", nlohmann::json::object()});
+  EXPECT_EQ(raft_metrics([&] { auto r = record; r.end_time = 3 * kSecond; return r; }())["unavailable_ms"], 0.0);
+  record.events.push_back({2 * kSecond, 2, "crash", nlohmann::json::object()});  // 1 of 3 up
+  record.events.push_back({2500 * kMillisecond, 2, "restart", nlohmann::json::object()});
+  record.events.push_back({2600 * kMillisecond, 0, "committed", {{"index", 9}, {"term", 1}}});
+  record.end_time = 3 * kSecond;
+  const auto m = raft_metrics(record);
+  EXPECT_DOUBLE_EQ(m["unavailable_ms"].get<double>(), 600.0);
+  EXPECT_EQ(m["leader_at_end"], 1);
+}
+
 TEST(RaftMetrics, LeaderThatCommitsAgainAfterAHealIsNotLost) {
   RunRecord record;
   record.nodes = {{0, "n1", NodeKind::Server}, {1, "n2", NodeKind::Server}, {2, "n3", NodeKind::Server}};
