@@ -3,6 +3,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "cli/check.hpp"
 #include "cli/commands.hpp"
 #include "cli/run.hpp"
 
@@ -40,6 +41,14 @@ int main(int argc, char** argv) {
   explain_cmd->add_option("PROTOCOL", protocol, "protocol name (see `faultline list`)")->required();
   explain_cmd->add_flag("--json", explain_json, "machine-readable output");
 
+  CheckOptions check;
+  auto* check_cmd = app.add_subcommand("check", "Check a history (history.jsonl or Jepsen EDN) for linearizability");
+  check_cmd->add_option("HISTORY", check.file, "history file: JSON lines or Jepsen EDN")->required();
+  check_cmd->add_option("--model", check.model, "register | cas-register | kv | multi-register")->required();
+  check_cmd->add_option("--initial", check.initial, "initial value, JSON (default null; kv ignores it)");
+  check_cmd->add_option("--timeout", check.timeout, "wall-clock budget, a duration (default 60s)");
+  check_cmd->add_flag("--json", check.json, "print the result as JSON");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -52,6 +61,7 @@ int main(int argc, char** argv) {
     if (*validate_cmd) return validate_command(validate_files);
     if (*list_cmd) return list_command(list_json);
     if (*explain_cmd) return explain_command(protocol, explain_json);
+    if (*check_cmd) return check_command(check);
   } catch (const std::exception& e) {
     std::cerr << "faultline: internal error: " << e.what() << "\n";
     return 70;

@@ -1,5 +1,6 @@
 #include "cli/run.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -11,6 +12,8 @@
 #include "cli/registry.hpp"
 #include "cli/scenario_loader.hpp"
 #include "faults/controller.hpp"
+#include "reports/history_io.hpp"
+#include "reports/linearizability.hpp"
 #include "reports/operations.hpp"
 #include "reports/raft_metrics.hpp"
 #include "reports/report.hpp"
@@ -51,6 +54,44 @@ void write_file(const fs::path& path, const std::string& text) {
 /// The metrics `stop_when` sees mid-run: the same report.json keys as at the end.
 nlohmann::json live_metrics(const RunRecord& record) {
   return reports::build_report(reports::ReportInputs{}, record, reports::raft_metrics(record));
+}
+
+/// The `linearizable` check: the run's history against the kv model, within the scenario's
+/// `checks_budget`. A violation becomes one violation record; the verdict (possibly unknown)
+/// goes into the report's checks and `linearizability`.
+void check_linearizability(const Scenario& scenario, Simulation& sim, reports::ReportInputs& in) {
+  const lin::History history = lin::from_entries(sim.record.history, lin::Model::Kv);
+  lin::Options options;
+  options.model = lin::Model::Kv;
+  options.timeout_s = to_seconds(scenario.checks_budget);
+  const lin::Result result = lin::check(history, options);
+  const nlohmann::json j = result.to_json(history);
+  in.extra["linearizability"] = j;
+  nlohmann::json verdict = {{"ok", nullptr}, {"detail", std::string(lin::to_string(result.verdict))}};
+  if (result.verdict == lin::Verdict::Linearizable) {
+    verdict["ok"] = true;
+    verdict["detail"] = fmt::format("linearizable ({} ops, {} keys)", history.ops.size(), result.partitions);
+  } else if (result.verdict == lin::Verdict::Unknown) {
+    verdict["detail"] = "unknown: " + result.reason;
+  } else {
+    verdict["ok"] = false;
+    const auto& e = *result.explanation;
+    const lin::Op& op = history.ops.at(e.op);
+    ViolationRecord v;
+    v.time = from_seconds(op.invoke_time);
+    for (const auto& h : sim.record.history)
+      if (h.process == op.process && h.client != kNoNode) {
+        v.nodes = {sim.record.name(h.client)};
+        break;
+      }
+    v.check = "linearizable";
+    v.detail = e.text.substr(0, e.text.find('\n'));
+    v.data = {{"process", op.process}, {"history_index", op.invoke_index}};
+    if (e.key) v.data["key"] = *e.key;
+    sim.record.violations.push_back(std::move(v));
+    verdict["detail"] = "not linearizable: see `linearizability.explanation`";
+  }
+  in.check_verdicts["linearizable"] = verdict;
 }
 
 }  // namespace
@@ -119,6 +160,8 @@ int run_scenario(const RunOptions& options) {
   in.simgrid_version = sim::SimEngine::simgrid_version();
   in.checks = scenario.checks;
   for (const auto& e : scenario.expect) in.expect.push_back({e.text, e.metric, e.op, e.value});
+  if (std::find(scenario.checks.begin(), scenario.checks.end(), "linearizable") != scenario.checks.end())
+    check_linearizability(scenario, sim, in);
   in.wall_time_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
 
   nlohmann::json report = reports::build_report(in, sim.record, sim.protocol_metrics);

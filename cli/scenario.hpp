@@ -151,6 +151,7 @@ struct Scenario {
   WorkloadSpec workload;
   std::vector<FaultSpec> faults;  // sorted by `at` (lo), file order for equal times
   std::vector<std::string> checks;
+  Duration checks_budget = 10 * kSecond;  // wall-clock budget of the end-of-run checks (linearizable)
   std::vector<Expectation> expect;
   std::optional<Expectation> stop_when;
   nlohmann::json effective;       // the effective scenario after defaults and --set (report `config`)

@@ -34,7 +34,8 @@ constexpr std::uintmax_t kMaxFileBytes = 16u << 20;
 
 const std::vector<std::string> kTopLevelKeys = {"name",     "description", "protocol", "seed",
                                                 "duration", "cluster",     "params",   "workload",
-                                                "faults",   "checks",      "expect",   "stop_when"};
+                                                "faults",   "checks",      "expect",   "stop_when",
+                                                "checks_budget"};
 const std::vector<std::string> kClusterKeys = {"nodes",         "names", "topology",     "latency",
                                                "bandwidth",     "speed", "message_cost", "disk",
                                                "network_model", "racks"};
@@ -353,6 +354,9 @@ class Loader {
     parse_params(section(root, "params"));
     parse_faults(section(root, "faults"));
     parse_checks(root.find("checks"));
+    if (const Node* budget = root.find("checks_budget")) {
+      scenario_.checks_budget = duration(*budget, "checks_budget", Sign::Positive, false);
+    }
     if (const Node* expect = section(root, "expect")) {
       const auto items = string_items(*expect);
       for (std::size_t i = 0; i < items.size(); ++i) {
@@ -1280,6 +1284,7 @@ class Loader {
 
     j["faults"] = fault_specs_.empty() ? nlohmann::json::array() : nlohmann::json(fault_specs_);
     j["checks"] = s.checks.empty() ? nlohmann::json::array() : nlohmann::json(s.checks);
+    j["checks_budget"] = units::format_duration(s.checks_budget);
     nlohmann::json expect = nlohmann::json::array();
     for (const auto& e : s.expect) expect.push_back(e.text);
     j["expect"] = expect;

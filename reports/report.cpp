@@ -71,6 +71,7 @@ nlohmann::json build_report(const ReportInputs& in, const RunRecord& record,
   for (const auto& [k, n] : record.messages_sent) sent += n;
   r["messages"]["sent"] = sent;
   r.update(protocol_metrics);
+  r.update(in.extra);
 
   nlohmann::json records = nlohmann::json::array();
   for (const auto& v : record.violations)
@@ -81,6 +82,10 @@ nlohmann::json build_report(const ReportInputs& in, const RunRecord& record,
 
   nlohmann::json checks = nlohmann::json::array();
   for (const auto& name : in.checks) {
+    if (auto it = in.check_verdicts.find(name); it != in.check_verdicts.end()) {
+      checks.push_back({{"name", name}, {"ok", it->second["ok"]}, {"detail", it->second["detail"]}});
+      continue;
+    }
     std::size_t found = 0;
     for (const auto& v : record.violations)
       if (v.check == name || v.check.rfind(name + "/", 0) == 0) ++found;
@@ -243,6 +248,10 @@ std::string summary_text(const nlohmann::json& r, const RunRecord& record, const
   for (const auto& c : r["checks"])
     s << fmt::format("  {} {:<14} {}\n", c["ok"].is_null() ? "?" : (c["ok"].get<bool>() ? "ok  " : "FAIL"),
                      c["name"].get<std::string>(), c["detail"].get<std::string>());
+  if (r.contains("linearizability") && r["linearizability"].contains("explanation")) {
+    std::istringstream text(r["linearizability"]["explanation"].value("text", std::string()));
+    for (std::string line; std::getline(text, line);) s << "    " << line << "\n";
+  }
   const auto& violations = r["violation_records"];
   for (std::size_t i = 0; i < violations.size() && i < 10; ++i) {
     const auto& v = violations[i];

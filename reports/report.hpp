@@ -2,6 +2,7 @@
 // faultline run" and "Exit codes").
 #pragma once
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -31,6 +32,10 @@ struct ReportInputs {
   std::string faultline_version;
   std::string simgrid_version;
   std::vector<std::string> checks;       // check names run
+  /// Checks whose verdict is decided outside the violation records (e.g. `linearizable`, which
+  /// may be unknown): name -> {"ok": true|false|null, "detail": "..."}.
+  std::map<std::string, nlohmann::json> check_verdicts;
+  nlohmann::json extra = nlohmann::json::object();  // merged at the top level (e.g. linearizability)
   std::vector<ExpectationInput> expect;
   double wall_time_s = 0;
   bool client_ops = true;                // the protocol has client operations

@@ -254,10 +254,13 @@ class NodeRuntime final : public NodeHandle {
   /// stable storage), then send, then start jobs.
   void carry_out(Time now) {
     core_->check_invariants();  // local invariants after every event (a failure is a faultline bug)
+    // The observer (the protocol's safety monitor) first: the events are moved into the record
+    // below, and a monitor that saw moved-from events would miss every `became_leader` and
+    // `applied` (election safety, leader completeness and apply checks would never run).
+    if (observer_) observer_(*core_, out_, now);
     for (auto& e : out_.events)
       ctx_.record.events.push_back(EventRecord{now, id_, std::move(e.kind), std::move(e.fields)});
     for (auto& h : out_.history) ctx_.record.history.push_back(std::move(h));
-    if (observer_) observer_(*core_, out_, now);
     if (!out_.persist.empty()) {
       if (apply_)
         for (const auto& op : out_.persist) apply_(storage_, op);

@@ -10,6 +10,22 @@
 
 namespace faultline::raft {
 
+/// The deliberately broken variants (`params.bugs`). Each is one minimal, commented deviation
+/// from the extended paper in node.cpp or kv.cpp; see docs/protocols/raft.md "Broken variants".
+enum class Bug {
+  NoElectionRestriction,  // votes without the §5.4.1 up-to-date check
+  CommitOldTermByCount,   // commits earlier-term entries by counting replicas (Figure 8, §5.4.2)
+  ForgetVotedFor,         // voted_for is not persisted (Figure 2, persistent state)
+  ReplyBeforeCommit,      // the leader answers a client when it appends, before commit (§8)
+  StaleLeaderReads,       // the leader answers gets from its state machine at once (§8)
+  NoDedup,                // the state machine ignores client sessions (§8, at-most-once)
+};
+inline constexpr int kBugCount = 6;
+
+/// The name of each Bug in `params.bugs` ("no_election_restriction", ...), indexed by Bug.
+const std::vector<std::string>& bug_names();
+const std::string& bug_name(Bug bug);
+
 struct Config {
   /// Election timeout drawn uniformly from this range at every reset (extended paper §5.2).
   DurationRange election_timeout{150 * kMillisecond, 300 * kMillisecond};
@@ -20,8 +36,12 @@ struct Config {
   /// Unanswered AppendEntries a leader keeps in flight to one follower whose log is known to
   /// match (pipelining, as etcd raft's MaxInflightMsgs). 1 = one at a time (LogCabin).
   std::int64_t max_inflight_appends = 8;
-  /// Deliberately broken variants for teaching (issue 3). Empty for the correct protocol.
+  /// Deliberately broken variants for teaching (the bug zoo, docs/protocols/raft.md "Broken
+  /// variants"): names from bug_names(). Empty (the default) for the correct protocol.
   std::vector<std::string> bugs;
+
+  /// Whether the broken variant `bug` is switched on.
+  bool has_bug(Bug bug) const;
 };
 
 /// The `params:` schema of raft (names, types, defaults, help).

@@ -48,6 +48,21 @@ KvStore::Result KvStore::apply(const Command& command, Outcome* outcome) {
     set_outcome(Outcome::Executed);
     return execute(command);
   }
+  if (ignore_sessions_) {
+    // BUG no_dedup (teaching variant, off by default): every client command is executed, even
+    // a (client_id, seq) executed before; no session is kept. Violates §8: "The state machine
+    // tracks the latest serial number processed for each client ... If it receives a command
+    // whose serial number has already been executed, it responds immediately without
+    // re-executing the request." A retry whose first copy was applied (its reply was lost or
+    // late) is appended again and applied twice: an append shows up twice in the value.
+    set_outcome(Outcome::Executed);
+    Result result = execute(command);
+    if (command.op == Command::Op::Put || command.op == Command::Op::Append ||
+        command.op == Command::Op::Cas) {
+      applied_writes_.emplace(command.client_id, command.seq);
+    }
+    return result;
+  }
   Session& session = sessions_[command.client_id];
   if (auto it = session.results.find(command.seq); it != session.results.end()) {
     set_outcome(Outcome::Duplicate);
@@ -69,6 +84,22 @@ KvStore::Result KvStore::apply(const Command& command, Outcome* outcome) {
   if (command.ack_below > session.ack_below) {
     session.ack_below = command.ack_below;
     session.results.erase(session.results.begin(), session.results.lower_bound(session.ack_below));
+  }
+  return result;
+}
+
+KvStore::Result KvStore::preview(const Command& command) const {
+  Result result;
+  switch (command.op) {
+    case Command::Op::Get:
+      result.value = get(command.key);
+      break;
+    case Command::Op::Cas:
+      result.cas_matched = get(command.key) == command.expected;
+      result.value = result.cas_matched ? command.value : get(command.key);
+      break;
+    default:
+      break;
   }
   return result;
 }

@@ -37,6 +37,10 @@ class KvStore {
                 // and does not wait for it; not executed (it completed or was given up earlier)
   };
 
+  /// `ignore_sessions`: the no_dedup teaching variant (Config::bugs), see apply(). False for
+  /// the correct state machine.
+  explicit KvStore(bool ignore_sessions = false) : ignore_sessions_(ignore_sessions) {}
+
   // ---- Plain operations (keys start as "": an absent key reads as the empty string).
   std::string get(const std::string& key) const;
   void put(const std::string& key, std::string value);
@@ -47,6 +51,12 @@ class KvStore {
   /// Applies a committed command with at-most-once semantics per (client_id, seq). Commands with
   /// client_id < 0 (the leader's Noop) bypass sessions.
   Result apply(const Command& command, Outcome* outcome = nullptr);
+
+  /// The result `command` would have if it were executed now, without executing it (get: the
+  /// value now; cas: whether it would match, and the value after). For the teaching variants
+  /// that answer clients from the leader's current state (stale_leader_reads,
+  /// reply_before_commit).
+  Result preview(const Command& command) const;
 
   /// The remembered result of an executed (client_id, seq), if the session still holds it.
   const Result* remembered(std::int64_t client_id, std::int64_t seq) const;
@@ -68,6 +78,7 @@ class KvStore {
 
   Result execute(const Command& command);
 
+  bool ignore_sessions_ = false;
   std::map<std::string, std::string> data_;                         // absent key == ""
   std::map<std::int64_t, Session> sessions_;                        // client_id -> session
   std::set<std::pair<std::int64_t, std::int64_t>> applied_writes_;  // (client_id, seq)

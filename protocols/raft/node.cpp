@@ -20,9 +20,30 @@ std::string_view role_name(Role role) {
   return "?";
 }
 
+namespace {
+
+std::uint32_t bug_mask_of(const Config& config) {
+  std::uint32_t mask = 0;
+  for (const std::string& name : config.bugs) {
+    const auto& names = bug_names();
+    const auto it = std::find(names.begin(), names.end(), name);
+    RAFT_CHECK(it != names.end(), "unknown raft bug '" + name + "' (the loader validates bugs)");
+    mask |= 1u << static_cast<unsigned>(it - names.begin());
+  }
+  return mask;
+}
+
+}  // namespace
+
 Node::Node(NodeId id, std::vector<NodeId> servers, const Config& config, Rng rng,
            const PersistentState& recovered, Time now)
-    : id_(id), servers_(std::move(servers)), config_(config), rng_(rng), state_(recovered) {
+    : id_(id),
+      servers_(std::move(servers)),
+      config_(config),
+      bug_mask_(bug_mask_of(config)),
+      rng_(rng),
+      state_(recovered),
+      kv_(/*ignore_sessions=*/bug(Bug::NoDedup)) {
   RAFT_CHECK(std::is_sorted(servers_.begin(), servers_.end()) &&
                  std::adjacent_find(servers_.begin(), servers_.end()) == servers_.end(),
              "servers must be sorted and distinct");
@@ -107,7 +128,14 @@ void Node::on_request_vote(NodeId from, const RequestVote& m, Time now, Out& out
       (state_.voted_for == kNoNode || state_.voted_for == m.candidate_id) &&
       // §5.4.1 election restriction: vote only for a candidate whose log is at least as
       // up-to-date as ours, so that any leader holds every committed entry.
-      candidate_log_up_to_date(m.last_log_index, m.last_log_term)) {
+      //
+      // BUG no_election_restriction (teaching variant, off by default): the up-to-date check is
+      // skipped, so a candidate missing committed entries can win. Violates §5.4.1 ("the voter
+      // denies its vote if its own log is more up-to-date than that of the candidate") and so
+      // Leader Completeness (§5.4, Figure 3): the new leader overwrites committed entries on
+      // its followers (they truncate below commit_index, see on_append_entries).
+      (bug(Bug::NoElectionRestriction) ||
+       candidate_log_up_to_date(m.last_log_index, m.last_log_term))) {
     grant = true;
     if (state_.voted_for != m.candidate_id) {
       // The vote goes to stable storage before the reply leaves (Figure 2: persistent state is
@@ -358,7 +386,13 @@ void Node::advance_commit_index(Out& out) {
   // §5.4.2 (Figure 8): "Raft never commits log entries from previous terms by counting
   // replicas. Only log entries from the leader's current term are committed by counting";
   // earlier entries are then committed indirectly by the Log Matching Property.
-  if (n > commit_index_ && term_at(n) == state_.current_term) {
+  //
+  // BUG commit_old_term_by_count (teaching variant, off by default): commit N by counting even
+  // when log[N] is from an earlier term. Violates §5.4.2 (the Figure 8 rule): a server whose
+  // last entry has a term between that entry's and ours can still be elected (§5.4.1 lets it)
+  // and overwrite the "committed" entry, breaking Leader Completeness and State Machine Safety.
+  if (n > commit_index_ &&
+      (term_at(n) == state_.current_term || bug(Bug::CommitOldTermByCount))) {
     set_commit_index(n, out);
   } else if (n > commit_index_ && n > deferred_reported_) {
     // An entry of an earlier term is on a majority but must wait for a current-term entry
@@ -379,6 +413,16 @@ void Node::on_client_request(NodeId from, const ClientRequest& m, Time /*now*/, 
     reply_not_leader(from, m.client_id, m.seq, out);
     return;
   }
+  // BUG stale_leader_reads (teaching variant, off by default): a get is answered at once from
+  // this server's state machine, without a log entry and without checking that it still leads.
+  // Violates §8: "a leader must check whether it has been deposed before processing a
+  // read-only request (its information may be stale if a more recent leader has been
+  // elected)". A deposed leader that has not heard of its successor (cut off with a client)
+  // returns values the majority has since overwritten: a stale read, not linearizable.
+  if (bug(Bug::StaleLeaderReads) && m.command.op == Command::Op::Get) {
+    reply_ok_now(from, m.client_id, m.seq, kv_.preview(m.command), out);
+    return;
+  }
   // At-most-once (§8): an already executed (client_id, seq) gets its remembered result, never a
   // second execution.
   if (const KvStore::Result* r = kv_.remembered(m.client_id, m.seq)) {
@@ -393,6 +437,10 @@ void Node::on_client_request(NodeId from, const ClientRequest& m, Time /*now*/, 
   // Already in our log but not applied yet (a retry): wait for that entry instead of appending
   // the command twice. (Dedup at apply would keep at-most-once anyway; this saves log space.)
   if (auto it = pending_index_.find({m.client_id, m.seq}); it != pending_index_.end()) {
+    if (bug(Bug::ReplyBeforeCommit)) {  // see the BUG comment below: answered, not awaited
+      reply_ok_now(from, m.client_id, m.seq, kv_.preview(m.command), out);
+      return;
+    }
     waiters_[it->second] = Waiter{from, m.client_id, m.seq};
     return;
   }
@@ -403,11 +451,29 @@ void Node::on_client_request(NodeId from, const ClientRequest& m, Time /*now*/, 
   command.ack_below = m.ack_below;
   const std::uint64_t index = append_as_leader(std::move(command), out);
   pending_index_[{m.client_id, m.seq}] = index;
-  waiters_[index] = Waiter{from, m.client_id, m.seq};
+  if (bug(Bug::ReplyBeforeCommit)) {
+    // BUG reply_before_commit (teaching variant, off by default): the client is told Ok as
+    // soon as the entry is in the leader's log, with the result the command would have on the
+    // leader's state machine now, instead of after it is committed and applied. Violates §8
+    // and Figure 2 (Rules for Servers, Leaders: "respond after entry applied to state
+    // machine"): a leader cut off from the majority acknowledges writes that are later
+    // overwritten (§5.3), and answers reads with state it never committed against.
+    reply_ok_now(from, m.client_id, m.seq, kv_.preview(m.command), out);
+  } else {
+    waiters_[index] = Waiter{from, m.client_id, m.seq};
+  }
   // Replicate promptly rather than at the next heartbeat (as far as each peer's flow control
   // allows; the rest is batched into the AppendEntries sent when replies come back).
   for (const auto& [peer, p] : progress_) replicate(peer, out);
   advance_commit_index(out);  // a single-server cluster commits at once
+}
+
+void Node::reply_ok_now(NodeId client, std::int64_t client_id, std::int64_t seq,
+                        const KvStore::Result& result, Out& out) const {
+  ClientReply reply{client_id, seq, ClientReply::Status::Ok, id_, result.value, result.cas_matched};
+  Message msg = std::move(reply);
+  const auto size = wire_size(msg);
+  out.send(client, std::move(msg), size);
 }
 
 void Node::reply_not_leader(NodeId client, std::int64_t client_id, std::int64_t seq,
@@ -549,6 +615,17 @@ void Node::persist(PersistOp op, Out& out) {
   }
   const auto bytes = persist_size(op);
   state_.apply(op);
+  if (bug(Bug::ForgetVotedFor)) {
+    if (auto* v = std::get_if<SetTermVote>(&op)) {
+      // BUG forget_voted_for (teaching variant, off by default): the vote is kept in memory but
+      // only the term reaches stable storage, so memory and storage deliberately disagree on
+      // voted_for. Violates Figure 2 ("Persistent state on all servers: (Updated on stable
+      // storage before responding to RPCs) ... votedFor"): a server that crashes and restarts
+      // within a term has forgotten its vote and can vote for a second candidate of that
+      // term, electing two leaders in one term (Election Safety, §5.2).
+      v->voted_for = kNoNode;
+    }
+  }
   out.save(std::move(op), bytes);
 }
 

@@ -125,6 +125,12 @@ class Node {
   void apply_committed(Out& out);
   void reply_not_leader(NodeId client, std::int64_t client_id, std::int64_t seq, Out& out) const;
 
+  // ---- Teaching variants (Config::bugs).
+  bool bug(Bug b) const { return (bug_mask_ >> static_cast<unsigned>(b)) & 1u; }
+  /// stale_leader_reads / reply_before_commit: answers a client Ok at once with `result`.
+  void reply_ok_now(NodeId client, std::int64_t client_id, std::int64_t seq,
+                    const KvStore::Result& result, Out& out) const;
+
   // ---- Timers.
   void reset_election_timer(Time now);
   std::size_t majority() const { return servers_.size() / 2 + 1; }
@@ -132,10 +138,13 @@ class Node {
   const NodeId id_;
   const std::vector<NodeId> servers_;  // every server, self included, sorted
   const Config config_;
+  /// Bit b set: Bug b of config_.bugs is on (looked up once, not per event).
+  const std::uint32_t bug_mask_;
   Rng rng_;
 
   // Persistent state on all servers (Figure 2), mirrored by every PersistOp this core emits, so
-  // `state_` is exactly what stable storage holds once the step's ops are applied.
+  // `state_` is exactly what stable storage holds once the step's ops are applied (except
+  // voted_for under the forget_voted_for teaching variant, see persist()).
   PersistentState state_;
 
   // Volatile state on all servers (Figure 2).

@@ -206,7 +206,9 @@ TEST(ScenarioLoader, DefaultsAreFilled) {
   EXPECT_EQ(s.workload.rpc_timeout, 100 * kMillisecond);
   EXPECT_EQ(s.workload.start, 0);
   EXPECT_TRUE(s.faults.empty());
-  EXPECT_EQ(s.checks, (std::vector<std::string>{"raft.safety"}));  // the protocol's default
+  // The protocol's default: every Raft run gets a safety and a linearizability verdict.
+  EXPECT_EQ(s.checks, (std::vector<std::string>{"raft.safety", "linearizable"}));
+  EXPECT_EQ(s.checks_budget, 10 * kSecond);
   EXPECT_TRUE(s.expect.empty());
   EXPECT_FALSE(s.stop_when.has_value());
 }
@@ -226,7 +228,15 @@ TEST(ScenarioLoader, EffectiveHasEverySectionWithUnits) {
   EXPECT_EQ(e["params"]["heartbeat_interval"], "50ms");
   EXPECT_EQ(e["workload"]["rpc_timeout"], "100ms");
   EXPECT_EQ(e["faults"], nlohmann::json::array());
-  EXPECT_EQ(e["checks"], nlohmann::json::parse(R"(["raft.safety"])"));
+  EXPECT_EQ(e["checks"], nlohmann::json::parse(R"(["raft.safety", "linearizable"])"));
+  EXPECT_EQ(e["checks_budget"], "10s");
+}
+
+TEST(ScenarioLoader, ChecksBudgetIsAPositiveDuration) {
+  const std::string base = "name: b\ndescription: d\nprotocol: raft\nduration: 1s\ncluster: {nodes: 3}\n";
+  EXPECT_EQ(load_scenario_text(base + "checks_budget: 2s\n", "b.yaml").checks_budget, 2 * kSecond);
+  EXPECT_THROW(load_scenario_text(base + "checks_budget: 0s\n", "b.yaml"), ScenarioError);
+  EXPECT_THROW(load_scenario_text(base + "checks_budget: 10\n", "b.yaml"), ScenarioError);
 }
 
 TEST(ScenarioLoader, EffectiveReadsBackToItself) {
@@ -449,9 +459,6 @@ TEST(ScenarioBad, NemesisUntilAfterDuration) {
 TEST(ScenarioBad, UnknownCheck) {
   expect_bad("unknown_check.yaml", 8, 10,
              "unknown check 'raft.safty' for raft (did you mean 'raft.safety'?)");
-}
-TEST(ScenarioBad, UnavailableCheck) {
-  expect_bad("unavailable_check.yaml", 8, 10, "check 'linearizable' is not available yet for raft");
 }
 TEST(ScenarioBad, UnknownMetric) {
   expect_bad("unknown_metric.yaml", 9, 5,
