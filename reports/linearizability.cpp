@@ -33,6 +33,7 @@
 #include <memory>
 #include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 #include <utility>
 
 #include <fmt/format.h>
@@ -168,6 +169,7 @@ struct Micro {
 struct COp {
   Kind kind = Kind::Read;
   bool ok = true;
+  bool preserving = false;    // never changes the state (read, unmatched cas, read-only txn)
   std::int32_t a = kUnknown;  // read: value; write/append: argument; cas: expected
   std::int32_t b = kUnknown;  // cas: new value
   std::uint32_t micro_begin = 0, micro_end = 0;
@@ -382,6 +384,12 @@ std::optional<std::string> compile(const Op& op, std::size_t index, Machine& m, 
     }
     out.micro_end = static_cast<std::uint32_t>(m.micro().size());
   }
+  out.preserving = out.kind == Kind::Read || out.kind == Kind::CasNoMatch;
+  if (out.kind == Kind::Txn) {
+    out.preserving = true;
+    for (std::uint32_t i = out.micro_begin; i < out.micro_end; ++i)
+      out.preserving = out.preserving && !m.micro()[i].write;
+  }
   return std::nullopt;
 }
 
@@ -411,95 +419,219 @@ std::string memory_reason(const Budget& b) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// The memo: configurations (bitset, state) in chunked arenas, chained hash buckets.
+// The memo. Configurations are grouped by (ok bits, state): a group is found by hash and one
+// exact comparison, then its members (one per info set) are checked for dominance on the info
+// words only. Records live in chunked arenas (no reallocation, bytes known up front).
+
+/// Fixed-size records of `stride` T's, allocated kChunk records at a time.
+template <class T>
+class Arena {
+ public:
+  static constexpr std::size_t kChunk = 4096;
+  explicit Arena(std::size_t stride) : stride_(std::max<std::size_t>(stride, 1)) {}
+  T* at(std::size_t i) { return chunks_[i / kChunk].get() + (i % kChunk) * stride_; }
+  const T* at(std::size_t i) const { return chunks_[i / kChunk].get() + (i % kChunk) * stride_; }
+  /// Bytes that adding record number `count` would allocate.
+  std::size_t growth(std::size_t count) const {
+    return count % kChunk == 0 ? kChunk * stride_ * sizeof(T) : 0;
+  }
+  void prepare(std::size_t count) {
+    if (growth(count) != 0) chunks_.push_back(std::make_unique<T[]>(kChunk * stride_));
+  }
+  std::size_t bytes() const { return chunks_.size() * kChunk * stride_ * sizeof(T); }
+
+ private:
+  std::size_t stride_;
+  std::vector<std::unique_ptr<T[]>> chunks_;
+};
+
+/// Variable-length word records, bump-allocated in chunks that never move.
+class WordPool {
+ public:
+  explicit WordPool(std::size_t max_record) : chunk_(std::max<std::size_t>(max_record, 1 << 14)) {}
+  /// Bytes that allocating `n` words would add.
+  std::size_t growth(std::size_t n) const {
+    return chunks_.empty() || used_ + n > chunk_ ? chunk_ * sizeof(std::uint64_t) : 0;
+  }
+  std::uint64_t* allocate(std::size_t n) {
+    if (chunks_.empty() || used_ + n > chunk_) {
+      chunks_.push_back(std::make_unique<std::uint64_t[]>(chunk_));
+      used_ = 0;
+    }
+    std::uint64_t* p = chunks_.back().get() + used_;
+    used_ += n;
+    return p;
+  }
+  std::size_t bytes() const { return chunks_.size() * chunk_ * sizeof(std::uint64_t); }
+
+ private:
+  std::size_t chunk_;
+  std::size_t used_ = 0;
+  std::vector<std::unique_ptr<std::uint64_t[]>> chunks_;
+};
+
+/// What a heap block of `n` bytes really takes (glibc: 8-byte header, 16-byte granules, 32 min).
+std::size_t heap_bytes(std::size_t n) { return n == 0 ? 0 : std::max<std::size_t>(32, (n + 8 + 15) & ~std::size_t{15}); }
 
 class Memo {
  public:
   struct Entry {
-    std::uint64_t hash = 0;    // hash of (ok bits, state)
-    std::int32_t state = 0;
+    std::uint32_t group = kNone;
     std::uint32_t parent = kNone;  // the configuration it was reached from
     std::uint32_t op = kNone;      // local op linearized to get here
-    std::uint32_t next = kNone;    // bucket chain
+  };
+  /// A (set of linearized ok ops, state) pair. The ok set is stored compactly: every word
+  /// before `base` is all ones (ok bits are numbered in completion order, so a configuration
+  /// deep in the history has a long run of ones), then `len` words from `base` on (trailing
+  /// zero words dropped).
+  struct Group {
+    std::uint64_t hash = 0;  // of (ok bits, state)
+    const std::uint64_t* words = nullptr;
+    std::int32_t state = 0;
+    std::uint32_t next = kNone;     // bucket chain
+    std::uint32_t minimal = kNone;  // index into minimal_ (with info ops)
+    std::uint32_t base = 0;
+    std::uint32_t len = 0;
   };
   static constexpr std::uint32_t kExists = kNone;
   static constexpr std::uint32_t kFull = kNone - 1;
 
-  Memo(std::size_t words, std::size_t ok_words) : words_(words), ok_words_(ok_words) {
+  Memo(std::size_t ok_words, std::size_t info_words)
+      : ok_words_(ok_words), info_words_(info_words), entries_(1), infos_(info_words), groups_(1),
+        words_(ok_words) {
     buckets_.assign(1024, kNone);
   }
 
   std::size_t size() const { return size_; }
-  const Entry& entry(std::uint32_t i) const { return chunks_[i / kChunk].entries[i % kChunk]; }
-  const std::uint64_t* bits(std::uint32_t i) const {
-    return chunks_[i / kChunk].words.get() + (i % kChunk) * words_;
+  const Entry& entry(std::uint32_t i) const { return *entries_.at(i); }
+  std::int32_t state(std::uint32_t i) const { return groups_.at(entry(i).group)->state; }
+  const std::uint64_t* info_bits(std::uint32_t i) const { return infos_.at(i); }
+  /// How many ok ops, in completion order, configuration i linearized without a gap.
+  std::size_t ok_depth(std::uint32_t i) const {
+    const Group& g = *groups_.at(entry(i).group);
+    return std::size_t{g.base} * 64 + (g.len ? static_cast<std::size_t>(std::countr_one(g.words[0])) : 0);
+  }
+  /// How many ops configuration i linearized.
+  std::size_t linearized(std::uint32_t i) const {
+    const Group& g = *groups_.at(entry(i).group);
+    std::size_t n = std::size_t{g.base} * 64;
+    for (std::uint32_t w = 0; w < g.len; ++w) n += static_cast<std::size_t>(std::popcount(g.words[w]));
+    for (std::size_t w = 0; w < info_words_; ++w) n += static_cast<std::size_t>(std::popcount(infos_.at(i)[w]));
+    return n;
   }
   std::size_t bytes() const {
-    return chunks_.size() * kChunk * (sizeof(Entry) + words_ * sizeof(std::uint64_t)) +
-           buckets_.size() * sizeof(std::uint32_t);
+    return entries_.bytes() + infos_.bytes() + groups_.bytes() + words_.bytes() +
+           buckets_.size() * sizeof(std::uint32_t) + minimal_bytes_;
   }
 
-  /// Adds the configuration unless it or a configuration dominating it is present (kExists);
-  /// kFull when adding it would exceed `limit` bytes (with `extra` bytes used elsewhere).
+  /// Adds the configuration (`bits`: ok words then info words) unless it or one dominating it
+  /// (same ok bits and state, a subset of its info ops) is present: kExists. kFull when adding it
+  /// would take more than `limit` bytes (with `extra` bytes used elsewhere).
   std::uint32_t insert(const std::uint64_t* bits, std::uint64_t ok_hash, std::int32_t state,
                        std::uint32_t parent, std::uint32_t op, std::size_t extra, std::size_t limit) {
     const std::uint64_t h = mix64(ok_hash ^ mix64(static_cast<std::uint32_t>(state) + 0x51ed27ULL));
-    for (std::uint32_t i = buckets_[h & (buckets_.size() - 1)]; i != kNone; i = entry(i).next) {
-      const Entry& e = entry(i);
-      if (e.hash != h || e.state != state) continue;
-      const std::uint64_t* b = this->bits(i);
-      if (std::memcmp(b, bits, ok_words_ * sizeof(std::uint64_t)) != 0) continue;
-      bool subset = true;  // the stored info set ⊆ ours: ours is dominated
-      for (std::size_t w = ok_words_; w < words_ && subset; ++w) subset = (b[w] & ~bits[w]) == 0;
-      if (subset) return kExists;
+    const std::uint64_t* info = bits + ok_words_;
+    std::size_t base = 0;
+    while (base < ok_words_ && bits[base] == ~std::uint64_t{0}) ++base;
+    std::size_t end = ok_words_;
+    while (end > base && bits[end - 1] == 0) --end;
+    const std::size_t len = end - base;
+    std::uint32_t g = buckets_[h & (buckets_.size() - 1)];
+    for (; g != kNone; g = groups_.at(g)->next) {
+      const Group& gr = *groups_.at(g);
+      if (gr.hash == h && gr.state == state && gr.base == base && gr.len == len &&
+          std::memcmp(gr.words, bits + base, len * sizeof(std::uint64_t)) == 0)
+        break;
+    }
+    if (g != kNone) {
+      if (info_words_ == 0) return kExists;
+      // The group's minimal info sets, contiguous: is one of them ⊆ ours?
+      const auto& minimal = minimal_[groups_.at(g)->minimal];
+      for (std::size_t k = 0; k < minimal.size(); k += info_words_) {
+        bool subset = true;
+        for (std::size_t w = 0; w < info_words_ && subset; ++w) subset = (minimal[k + w] & ~info[w]) == 0;
+        if (subset) return kExists;
+      }
     }
     // Room?
-    std::size_t grow = 0;
-    if (size_ % kChunk == 0) grow += kChunk * (sizeof(Entry) + words_ * sizeof(std::uint64_t));
-    if (size_ + 1 > buckets_.size()) grow += buckets_.size() * sizeof(std::uint32_t) * 2;
+    std::size_t grow = entries_.growth(size_) + infos_.growth(size_);
+    const bool new_group = g == kNone;
+    const bool rehash = new_group && group_count_ + 1 > buckets_.size();
+    if (new_group) grow += groups_.growth(group_count_) + words_.growth(len);
+    if (rehash) grow += buckets_.size() * sizeof(std::uint32_t) * 2;
+    if (info_words_ != 0) grow += 64 + 2 * info_words_ * sizeof(std::uint64_t);
     if (bytes() + grow + extra > limit || size_ + 2 >= kFull) return kFull;
-    if (size_ + 1 > buckets_.size()) rehash(buckets_.size() * 2);
-    if (size_ % kChunk == 0) {
-      Chunk c;
-      c.entries = std::make_unique<Entry[]>(kChunk);
-      c.words = std::make_unique<std::uint64_t[]>(kChunk * words_);
-      chunks_.push_back(std::move(c));
+    if (new_group) {
+      if (rehash) grow_buckets();
+      groups_.prepare(group_count_);
+      g = static_cast<std::uint32_t>(group_count_++);
+      Group& gr = *groups_.at(g);
+      gr.hash = h;
+      gr.state = state;
+      gr.base = static_cast<std::uint32_t>(base);
+      gr.len = static_cast<std::uint32_t>(len);
+      std::uint64_t* w = words_.allocate(len);
+      std::memcpy(w, bits + base, len * sizeof(std::uint64_t));
+      gr.words = w;
+      if (info_words_ != 0) {
+        gr.minimal = static_cast<std::uint32_t>(minimal_.size());
+        minimal_.emplace_back();
+      }
+      auto& head = buckets_[h & (buckets_.size() - 1)];
+      gr.next = head;
+      head = g;
     }
+    entries_.prepare(size_);
+    infos_.prepare(size_);
     const auto idx = static_cast<std::uint32_t>(size_++);
-    Entry& e = chunks_[idx / kChunk].entries[idx % kChunk];
-    e.hash = h;
-    e.state = state;
+    Entry& e = *entries_.at(idx);
+    e.group = g;
     e.parent = parent;
     e.op = op;
-    std::memcpy(chunks_[idx / kChunk].words.get() + (idx % kChunk) * words_, bits,
-                words_ * sizeof(std::uint64_t));
-    auto& head = buckets_[h & (buckets_.size() - 1)];
-    e.next = head;
-    head = idx;
+    if (info_words_ != 0) {
+      std::memcpy(infos_.at(idx), info, info_words_ * sizeof(std::uint64_t));
+      // Keep only minimal sets: drop the members ours is a subset of, then add ours.
+      auto& minimal = minimal_[groups_.at(g)->minimal];
+      minimal_bytes_ -= heap_bytes(minimal.capacity() * sizeof(std::uint64_t));
+      std::size_t out = 0;
+      for (std::size_t k = 0; k < minimal.size(); k += info_words_) {
+        bool superset = true;
+        for (std::size_t w = 0; w < info_words_ && superset; ++w) superset = (info[w] & ~minimal[k + w]) == 0;
+        if (superset) continue;
+        for (std::size_t w = 0; w < info_words_; ++w) minimal[out++] = minimal[k + w];
+      }
+      minimal.resize(out);
+      minimal.insert(minimal.end(), info, info + info_words_);
+      minimal_bytes_ += heap_bytes(minimal.capacity() * sizeof(std::uint64_t));
+      if (minimal_.capacity() > minimal_capacity_) {
+        minimal_bytes_ += (minimal_.capacity() - minimal_capacity_) * sizeof(std::vector<std::uint64_t>);
+        minimal_capacity_ = minimal_.capacity();
+      }
+    }
     return idx;
   }
 
  private:
-  static constexpr std::size_t kChunk = 4096;
-  struct Chunk {
-    std::unique_ptr<Entry[]> entries;
-    std::unique_ptr<std::uint64_t[]> words;
-  };
-
-  void rehash(std::size_t n) {
+  void grow_buckets() {
+    const std::size_t n = buckets_.size() * 2;
     buckets_.assign(n, kNone);
-    for (std::uint32_t i = 0; i < size_; ++i) {
-      Entry& e = chunks_[i / kChunk].entries[i % kChunk];
-      auto& head = buckets_[e.hash & (n - 1)];
-      e.next = head;
-      head = i;
+    for (std::uint32_t g = 0; g < group_count_; ++g) {
+      Group& gr = *groups_.at(g);
+      auto& head = buckets_[gr.hash & (n - 1)];
+      gr.next = head;
+      head = g;
     }
   }
 
-  std::size_t words_, ok_words_;
-  std::size_t size_ = 0;
-  std::vector<Chunk> chunks_;
+  std::size_t ok_words_, info_words_;
+  std::size_t size_ = 0, group_count_ = 0;
+  Arena<Entry> entries_;
+  Arena<std::uint64_t> infos_;
+  Arena<Group> groups_;
+  WordPool words_;
   std::vector<std::uint32_t> buckets_;
+  std::vector<std::vector<std::uint64_t>> minimal_;  // per group: its minimal info sets
+  std::size_t minimal_bytes_ = 0, minimal_capacity_ = 0;
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -526,6 +658,7 @@ class Search {
       return complete_pos(history, ops[x]) < complete_pos(history, ops[y]);
     });
     ok_count_ = ok.size();
+    has_info_ = !info.empty();
     ok_words_ = (ok.size() + 63) / 64;
     words_ = std::max<std::size_t>(1, ok_words_ + (info.size() + 63) / 64);
     bit_.assign(n, 0);
@@ -539,6 +672,27 @@ class Search {
     for (std::size_t j = 0; j < info.size(); ++j) {
       bit_[info[j]] = static_cast<std::uint32_t>(ok_words_ * 64 + j);
       bit_op_[ok_words_ * 64 + j] = static_cast<std::uint32_t>(info[j]);
+    }
+
+    // Identical info ops (same effect): only the earliest pending one of a class may be
+    // linearized. Using a later twin instead is never necessary — the earlier one is available
+    // wherever the later one is, and has the same effect — so this prunes only duplicates.
+    twin_before_.assign(n, kNone);
+    {
+      std::map<std::vector<std::int32_t>, std::uint32_t> last;
+      for (std::size_t j = 0; j < info.size(); ++j) {
+        const COp& op = ops[info[j]];
+        std::vector<std::int32_t> sig = {static_cast<std::int32_t>(op.kind), op.a, op.b};
+        for (std::uint32_t m = op.micro_begin; m < op.micro_end; ++m) {
+          const Micro& mi = machine.micro()[m];
+          sig.insert(sig.end(), {mi.write ? 1 : 0, mi.key, mi.value});
+        }
+        auto [it, fresh] = last.try_emplace(std::move(sig), static_cast<std::uint32_t>(info[j]));
+        if (!fresh) {
+          twin_before_[info[j]] = it->second;
+          it->second = static_cast<std::uint32_t>(info[j]);
+        }
+      }
     }
 
     // Events: calls at the invocation's position, returns at the completion's (ok ops only).
@@ -579,7 +733,7 @@ class Search {
       next_[id] = id == tail_ ? tail_ : id + 1;
       prev_[id] = id == 0 ? 0 : id - 1;
     }
-    memo_ = std::make_unique<Memo>(words_, ok_words_);
+    memo_ = std::make_unique<Memo>(ok_words_, words_ - ok_words_);
   }
 
   Outcome run() {
@@ -589,24 +743,42 @@ class Search {
     std::uint32_t cur = memo_->insert(bits_.data(), 0, state, kNone, kNone, machine_.bytes(),
                                       budget_.memory_limit);
     if (cur == Memo::kFull) return budget_out(false);
+    // The children of a configuration are the calls before the first return in the list whose
+    // op the model accepts. They are tried in passes, each a scan from the head to that return:
+    //   Forced: an ok op that leaves the state unchanged (a read, a cas that did not match, a
+    //           read-only txn). If one is legal, it is the only child needed: linearizing it now
+    //           disables nothing (its real-time predecessors are all linearized, the state stays)
+    //           so any completion that places it later can place it here instead.
+    //   Ok:     the other ok ops.
+    //   Info:   info ops, only after the ok ops could not go on. Configurations without an info
+    //           op are then explored before those with it, which the memo prunes as dominated.
+    // None of this changes which (ok set, state) pairs are reachable, only how many paths reach
+    // them, so the explanation does not depend on it.
+    enum Pass : std::uint8_t { kForced, kOk, kInfo };
     struct Frame {
       std::uint32_t event;
       std::int32_t state;
       std::uint32_t entry;
+      Pass pass;
     };
     std::vector<Frame> stack;
     stack.reserve(ops_.size());
     std::size_t remaining = ok_count_;
     std::uint32_t ev = next_[0];
+    Pass pass = kForced;
     std::uint64_t steps = 0;
     while (true) {
       if (remaining == 0 || ev == tail_) return Outcome::Linearizable;
       if ((++steps & kTimeCheckMask) == 0 && budget_.time_exceeded()) return budget_out(true);
-      const std::uint32_t o = ev_op_[ev];
-      const COp& op = ops_[o];
+      bool dead = false;
       if (ev_call_[ev]) {
+        const std::uint32_t o = ev_op_[ev];
+        const COp& op = ops_[o];
+        const bool candidate = pass == kForced ? op.ok && op.preserving
+                               : pass == kOk   ? op.ok && !op.preserving
+                                               : !op.ok && twin_free(o);
         std::int32_t s2;
-        if (machine_.step(state, op, s2)) {
+        if (candidate && machine_.step(state, op, s2)) {
           const std::uint32_t b = bit_[o];
           bits_[b / 64] |= std::uint64_t{1} << (b % 64);
           const std::uint64_t h2 = op.ok ? ok_hash ^ zobrist_[b] : ok_hash;
@@ -614,20 +786,36 @@ class Search {
               memo_->insert(bits_.data(), h2, s2, cur, o, machine_.bytes(), budget_.memory_limit);
           if (idx == Memo::kFull) return budget_out(false);
           if (idx != Memo::kExists) {
-            stack.push_back({ev, state, cur});
+            stack.push_back({ev, state, cur, pass});
             state = s2;
             cur = idx;
             ok_hash = h2;
             lift(ev);
             if (op.ok) --remaining;
             ev = next_[0];
+            pass = kForced;
             continue;
           }
           bits_[b / 64] &= ~(std::uint64_t{1} << (b % 64));
+          // A forced child already explored (and failed): so does this configuration.
+          dead = pass == kForced;
         }
-        ev = next_[ev];
-      } else {
-        // The return of an op not linearized: this branch is a dead end.
+        if (!dead) {
+          ev = next_[ev];
+          continue;
+        }
+      } else if (pass == kForced) {
+        pass = kOk;
+        ev = next_[0];
+        continue;
+      } else if (pass == kOk && has_info_) {
+        pass = kInfo;
+        ev = next_[0];
+        continue;
+      }
+      // Dead end (the return of an op not linearized, or a failed forced child): backtrack,
+      // through forced frames (their parent has no other child to try).
+      while (true) {
         if (stack.empty()) return Outcome::NotLinearizable;
         const Frame f = stack.back();
         stack.pop_back();
@@ -641,7 +829,11 @@ class Search {
         state = f.state;
         cur = f.entry;
         unlift(f.event);
-        ev = next_[f.event];
+        if (f.pass != kForced) {
+          pass = f.pass;
+          ev = next_[f.event];
+          break;
+        }
       }
     }
   }
@@ -651,44 +843,30 @@ class Search {
 
   /// After NotLinearizable: the deepest frontier of the search (see the file comment).
   Frontier frontier() const {
-    const std::size_t n = memo_->size();
-    std::vector<std::size_t> depth(n);
+    const auto n = static_cast<std::uint32_t>(memo_->size());
     std::size_t k = 0;
-    for (std::uint32_t i = 0; i < n; ++i) {
-      const std::uint64_t* b = memo_->bits(i);
-      std::size_t d = 0;
-      for (std::size_t w = 0; w < ok_words_; ++w) {
-        const int ones = std::countr_one(b[w]);
-        d += static_cast<std::size_t>(ones);
-        if (ones < 64) break;
-      }
-      depth[i] = std::min(d, ok_count_);
-      k = std::max(k, depth[i]);
-    }
+    for (std::uint32_t i = 0; i < n; ++i) k = std::max(k, std::min(memo_->ok_depth(i), ok_count_));
+    auto at_frontier = [&](std::uint32_t i) { return std::min(memo_->ok_depth(i), ok_count_) == k; };
     Frontier fr;
     fr.op = k < ok_count_ ? bit_op_[k] : 0;
     std::uint32_t best = kNone;
     std::size_t best_len = 0;
     for (std::uint32_t i = 0; i < n; ++i) {
-      if (depth[i] != k) continue;
-      std::size_t len = 0;
-      const std::uint64_t* b = memo_->bits(i);
-      for (std::size_t w = 0; w < words_; ++w) len += static_cast<std::size_t>(std::popcount(b[w]));
+      if (!at_frontier(i)) continue;
+      const std::size_t len = memo_->linearized(i);
       if (best == kNone || len > best_len) {
         best = i;
         best_len = len;
       }
     }
-    std::vector<std::int32_t> distinct;
+    std::unordered_set<std::int32_t> seen;
     auto add = [&](std::int32_t s) {
-      if (std::find(distinct.begin(), distinct.end(), s) == distinct.end()) distinct.push_back(s);
+      if (seen.insert(s).second && fr.states.size() < kMaxStatesShown) fr.states.push_back(s);
     };
-    if (best != kNone) add(memo_->entry(best).state);
+    if (best != kNone) add(memo_->state(best));
     for (std::uint32_t i = 0; i < n; ++i)
-      if (depth[i] == k) add(memo_->entry(i).state);
-    fr.states_total = distinct.size();
-    if (distinct.size() > kMaxStatesShown) distinct.resize(kMaxStatesShown);
-    fr.states = std::move(distinct);
+      if (at_frontier(i)) add(memo_->state(i));
+    fr.states_total = seen.size();
     for (std::uint32_t i = best; i != kNone && memo_->entry(i).op != kNone; i = memo_->entry(i).parent)
       fr.prefix.push_back(memo_->entry(i).op);
     std::reverse(fr.prefix.begin(), fr.prefix.end());
@@ -699,6 +877,13 @@ class Search {
   static std::size_t complete_pos(const History& h, const COp& op) {
     const Op& o = h.ops[op.index];
     return std::max(o.complete_index, o.invoke_index);
+  }
+
+  bool twin_free(std::uint32_t o) const {
+    const std::uint32_t t = twin_before_[o];
+    if (t == kNone) return true;
+    const std::uint32_t b = bit_[t];
+    return (bits_[b / 64] >> (b % 64)) & 1;
   }
 
   void lift(std::uint32_t call) {
@@ -730,8 +915,10 @@ class Search {
   std::int32_t initial_;
   const Budget& budget_;
   std::size_t ok_count_ = 0, ok_words_ = 0, words_ = 1;
+  bool has_info_ = false;
   std::vector<std::uint32_t> bit_;     // local op -> bit
   std::vector<std::uint32_t> bit_op_;  // bit -> local op
+  std::vector<std::uint32_t> twin_before_;  // info op -> previous identical info op
   std::vector<std::uint64_t> zobrist_;
   std::vector<std::uint32_t> next_, prev_, ev_op_, ev_match_;
   std::vector<std::uint8_t> ev_call_;

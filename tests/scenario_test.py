@@ -18,6 +18,9 @@ if proc.returncode != 0:
     if summary.exists():
         print(summary.read_text())
     sys.exit(f"{scenario}: faultline run exited {proc.returncode}")
+if proc.stderr.strip():
+    # SimGrid prints backtraces for comms destroyed mid-flight and similar adapter slips.
+    sys.exit(f"{scenario}: unexpected output on stderr:\n{proc.stderr[-2000:]}")
 report = json.loads(report_path.read_text())
 jsonschema.validate(report, json.loads(pathlib.Path(schema).read_text()))
 for name in ("history.jsonl", "events.jsonl", "summary.txt"):

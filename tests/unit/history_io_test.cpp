@@ -264,17 +264,17 @@ TEST(HistoryIoErrors, FormatNamesFileLineColumn) {
 TEST(HistoryIoErrors, Syntax) {
   const auto cas = Model::CasRegister;
   EXPECT_EQ(error_of("[{:process 1, :type :invoke, :f :read, :value nil}\n {:process 1, :ty", cas),
-            "2:17: unexpected end of file: the '{' at line 2, column 2 is never closed (the file may be truncated)");
+            "2:18: unexpected end of file: the '{' at line 2, column 2 is never closed (the file may be truncated)");
   EXPECT_EQ(error_of("[{:process 1, :type :invoke, :f :cas, :value [1 2}]", cas),
             "1:50: unexpected '}': expected ']' to close the '[' at line 1, column 46");
   EXPECT_EQ(error_of("[{:process 1, :type :invoke, :f :read}]]", cas), "1:40: unmatched ']'");
   EXPECT_EQ(error_of("[{:process 1, :type :invoke, :f :write, :value \"abc}]", cas),
             "1:48: unterminated string (it starts here) (the file may be truncated)");
-  EXPECT_EQ(error_of("[{:process 1, :type}]", cas), "1:14: key :type has no value");
+  EXPECT_EQ(error_of("[{:process 1, :type}]", cas), "1:15: key :type has no value");
   EXPECT_EQ(error_of("[1 2]", cas), "1:2: expected an op map {...}, found '1'");
   EXPECT_EQ(error_of("[{:process 1, :type :invoke, :f :write, :value 12x}]", cas), "1:48: invalid number '12x'");
   EXPECT_EQ(error_of("[{:process 1 :process 2}]", cas), "1:14: duplicate key :process");
-  EXPECT_EQ(error_of("{\"process\": 1, \"type\": \"invoke\" \"f\": \"get\"}", Model::Kv).substr(0, 19),
+  EXPECT_EQ(error_of("{\"process\": 1, \"type\": \"invoke\" \"f\": \"get\"}", Model::Kv).substr(0, 20),
             "1:33: invalid JSON: ");
   EXPECT_EQ(error_of("{\"process\": 1}\n[1]", Model::Kv).substr(0, 40), "1:1: missing key 'type'");
   EXPECT_EQ(error_of("{\"process\": 1, \"type\": \"invoke\", \"f\": \"get\", \"key\": \"k\"}\n[1]", Model::Kv),
@@ -282,7 +282,7 @@ TEST(HistoryIoErrors, Syntax) {
   EXPECT_EQ(error_of("[{:process 1 :type :invoke :f :write :value \"\xff\"}]", cas), "1:46: invalid UTF-8");
   EXPECT_EQ(error_of(std::string(5000, '['), cas).substr(0, 42), "1:201: EDN nested more than 200 levels dee");
   EXPECT_EQ(error_of("{\"process\": " + std::string(5000, '['), Model::Kv).substr(0, 43),
-            "1:213: JSON nested more than 200 levels dee");
+            "1:212: JSON nested more than 200 levels dee");
 }
 
 TEST(HistoryIoErrors, Semantics) {
@@ -321,12 +321,12 @@ TEST(HistoryIoErrors, Semantics) {
   EXPECT_EQ(error_of("{\"process\": 1, \"type\": \"invoke\", \"f\": \"cas\", \"key\": \"k\", \"value\": [\"\", \"a\"]}\n"
                      "{\"process\": 1, \"type\": \"ok\", \"f\": \"cas\", \"key\": \"k\", \"result\": \"no\"}",
                      kv),
-            "2:63: 'result' must be true or false, not \"no\"");
+            "2:64: 'result' must be true or false, not \"no\"");
   EXPECT_EQ(error_of(R"({"process": 1.5, "type": "invoke", "f": "get", "key": "k"})", kv),
             "1:13: 'process' must be an integer, not 1.5");
   const auto multi = Model::MultiRegister;
-  EXPECT_EQ(error_of("[{:process 1, :type :invoke, :f :txn, :value [[:rd :x nil]]}]", multi),
-            "1:46: unknown txn micro-op 'rd' (did you mean 'read'? valid: read, write)");
+  EXPECT_EQ(error_of("[{:process 1, :type :invoke, :f :txn, :value [[:raed :x nil]]}]", multi),
+            "1:46: unknown txn micro-op 'raed' (did you mean 'read'? valid: read, write)");
   EXPECT_EQ(error_of("[{:process 1, :type :invoke, :f :txn, :value [[:read :x nil]]}\n"
                      " {:process 1, :type :ok, :f :txn, :value [[:write :x 1]]}]",
                      multi),
@@ -368,7 +368,7 @@ TEST(HistoryIoFuzz, MutationsNeverCrash) {
   const std::string alphabet = "{}[]()\":;#_\\ \n,0123456789-.eE+:nilrtuefaxNM/^\xC3\xA9\xFF";
   std::mt19937_64 rng(20240601);
   std::size_t parsed = 0, errors = 0;
-  for (int iteration = 0; iteration < 3000; ++iteration) {
+  for (int iteration = 0; iteration < 20000; ++iteration) {
     std::string t = texts[rng() % texts.size()];
     const int kind = static_cast<int>(rng() % 3);
     if (kind != 0) {
