@@ -8,9 +8,9 @@ Runs the scenario for seeds FIRST..FIRST+COUNT-1 twice:
     violations == 0.
 Either way a run must end normally: exit 0 (its expectations hold) or 1 (they do not: with the
 bug off, `expect: [violations > 0]` fails by design). Anything else (an abort from a RAFT_CHECK,
-a crash, a validation error) fails the test, and so does a check whose verdict is unknown in the
-correct variant (nothing was verified there). Prints the catch rate, the correct variant's
-violation count, and the command that reproduces every failing seed.
+a crash, a validation error, any output on stderr) fails the test, and so does a check whose
+verdict is unknown in the correct variant (nothing was verified there). Prints the catch rate,
+the correct variant's violation count, and the command that reproduces every failing seed.
 
 usage: bug_zoo_test.py FAULTLINE SCENARIO [--first 1] [--count 100] [--min-rate 0.9] [--jobs 2]
 """
@@ -57,6 +57,10 @@ def run(seed, variant):
         error = f"no readable report.json ({e})"
     if proc.returncode not in (0, 1):
         error = f"exit {proc.returncode}: {proc.stderr.strip()[-600:]}"
+    elif proc.stderr.strip():
+        # As in scenario_test.py: SimGrid prints backtraces for adapter slips (a comm destroyed
+        # mid-flight, ...); a run must be silent apart from its outputs.
+        error = f"unexpected output on stderr: {proc.stderr.strip()[-600:]}"
     shutil.rmtree(out, ignore_errors=True)
     return seed, variant, proc.returncode, violations, checks, unknown, error
 

@@ -457,7 +457,7 @@ void Node::on_client_request(NodeId from, const ClientRequest& m, Time /*now*/, 
     // leader's state machine now, instead of after it is committed and applied. Violates §8
     // and Figure 2 (Rules for Servers, Leaders: "respond after entry applied to state
     // machine"): a leader cut off from the majority acknowledges writes that are later
-    // overwritten (§5.3), and answers reads with state it never committed against.
+    // overwritten (§5.3), and answers reads from a state machine that may lag the cluster.
     reply_ok_now(from, m.client_id, m.seq, kv_.preview(m.command), out);
   } else {
     waiters_[index] = Waiter{from, m.client_id, m.seq};
