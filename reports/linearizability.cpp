@@ -718,7 +718,8 @@ class Search {
     ev_op_.assign(e + 2, kNone);
     ev_call_.assign(e + 2, 0);
     ev_match_.assign(e + 2, kNone);
-    std::vector<std::uint32_t> call_of(n, kNone);
+    std::vector<std::uint32_t>& call_of = call_of_;
+    call_of.assign(n, kNone);
     for (std::size_t k = 0; k < e; ++k) {
       const auto id = static_cast<std::uint32_t>(k + 1);
       ev_op_[id] = evs[k].op;
@@ -738,103 +739,62 @@ class Search {
 
   Outcome run() {
     bits_.assign(words_, 0);
-    std::uint64_t ok_hash = 0;
-    std::int32_t state = initial_;
-    std::uint32_t cur = memo_->insert(bits_.data(), 0, state, kNone, kNone, machine_.bytes(),
-                                      budget_.memory_limit);
-    if (cur == Memo::kFull) return budget_out(false);
-    // The children of a configuration are the calls before the first return in the list whose
-    // op the model accepts. They are tried in passes, each a scan from the head to that return:
-    //   Forced: an ok op that leaves the state unchanged (a read, a cas that did not match, a
-    //           read-only txn). If one is legal, it is the only child needed: linearizing it now
-    //           disables nothing (its real-time predecessors are all linearized, the state stays)
-    //           so any completion that places it later can place it here instead.
-    //   Ok:     the other ok ops.
-    //   Info:   info ops, only after the ok ops could not go on. Configurations without an info
-    //           op are then explored before those with it, which the memo prunes as dominated.
-    // None of this changes which (ok set, state) pairs are reachable, only how many paths reach
-    // them, so the explanation does not depend on it.
-    enum Pass : std::uint8_t { kForced, kOk, kInfo };
-    struct Frame {
-      std::uint32_t event;
-      std::int32_t state;
-      std::uint32_t entry;
-      Pass pass;
-    };
-    std::vector<Frame> stack;
-    stack.reserve(ops_.size());
-    std::size_t remaining = ok_count_;
-    std::uint32_t ev = next_[0];
-    Pass pass = kForced;
+    ok_hash_ = 0;
+    const std::uint32_t root = memo_->insert(bits_.data(), 0, initial_, kNone, kNone, machine_.bytes(),
+                                             budget_.memory_limit);
+    if (root == Memo::kFull) return budget_out(false);
+    remaining_ = ok_count_;
+    levels_.clear();
+    cands_.clear();
+    enter(initial_, root, kNone);
     std::uint64_t steps = 0;
     while (true) {
-      if (remaining == 0 || ev == tail_) return Outcome::Linearizable;
-      if ((++steps & kTimeCheckMask) == 0 && budget_.time_exceeded()) return budget_out(true);
-      bool dead = false;
-      if (ev_call_[ev]) {
-        const std::uint32_t o = ev_op_[ev];
-        const COp& op = ops_[o];
-        const bool candidate = pass == kForced ? op.ok && op.preserving
-                               : pass == kOk   ? op.ok && !op.preserving
-                                               : !op.ok && twin_free(o);
-        std::int32_t s2;
-        if (candidate && machine_.step(state, op, s2)) {
-          const std::uint32_t b = bit_[o];
-          bits_[b / 64] |= std::uint64_t{1} << (b % 64);
-          const std::uint64_t h2 = op.ok ? ok_hash ^ zobrist_[b] : ok_hash;
-          const std::uint32_t idx =
-              memo_->insert(bits_.data(), h2, s2, cur, o, machine_.bytes(), budget_.memory_limit);
-          if (idx == Memo::kFull) return budget_out(false);
-          if (idx != Memo::kExists) {
-            stack.push_back({ev, state, cur, pass});
-            state = s2;
-            cur = idx;
-            ok_hash = h2;
-            lift(ev);
-            if (op.ok) --remaining;
-            ev = next_[0];
-            pass = kForced;
-            continue;
-          }
-          bits_[b / 64] &= ~(std::uint64_t{1} << (b % 64));
-          // A forced child already explored (and failed): so does this configuration.
-          dead = pass == kForced;
-        }
-        if (!dead) {
-          ev = next_[ev];
-          continue;
-        }
-      } else if (pass == kForced) {
-        pass = kOk;
-        ev = next_[0];
-        continue;
-      } else if (pass == kOk && has_info_) {
-        pass = kInfo;
-        ev = next_[0];
-        continue;
+      if (remaining_ == 0) return Outcome::Linearizable;
+      if ((++steps & kTimeCheckMask) == 0) {
+        if (budget_.time_exceeded()) return budget_out(true);
+        if (memo_->bytes() + machine_.bytes() + stack_bytes() > budget_.memory_limit) return budget_out(false);
       }
-      // Dead end (the return of an op not linearized, or a failed forced child): backtrack,
-      // through forced frames (their parent has no other child to try).
-      while (true) {
-        if (stack.empty()) return Outcome::NotLinearizable;
-        const Frame f = stack.back();
-        stack.pop_back();
-        const std::uint32_t fo = ev_op_[f.event];
-        const std::uint32_t b = bit_[fo];
+      Level& level = levels_.back();
+      std::uint32_t o = kNone;
+      std::int32_t s2 = 0;
+      if (level.next < level.end) {
+        o = cands_[level.next].op;
+        s2 = cands_[level.next].state;
+        ++level.next;
+      } else if (level.info_cursor != kNone) {
+        o = next_info(level, s2);
+      }
+      if (o == kNone) {
+        // Every child tried: backtrack.
+        const Level done = level;
+        levels_.pop_back();
+        cands_.resize(done.begin);
+        if (levels_.empty()) return Outcome::NotLinearizable;
+        const std::uint32_t vo = ev_op_[done.via];
+        const std::uint32_t b = bit_[vo];
         bits_[b / 64] &= ~(std::uint64_t{1} << (b % 64));
-        if (ops_[fo].ok) {
-          ok_hash ^= zobrist_[b];
-          ++remaining;
+        if (ops_[vo].ok) {
+          ok_hash_ ^= zobrist_[b];
+          ++remaining_;
         }
-        state = f.state;
-        cur = f.entry;
-        unlift(f.event);
-        if (f.pass != kForced) {
-          pass = f.pass;
-          ev = next_[f.event];
-          break;
-        }
+        unlift(done.via);
+        continue;
       }
+      const COp& op = ops_[o];
+      const std::uint32_t b = bit_[o];
+      bits_[b / 64] |= std::uint64_t{1} << (b % 64);
+      const std::uint64_t h2 = op.ok ? ok_hash_ ^ zobrist_[b] : ok_hash_;
+      const std::uint32_t idx =
+          memo_->insert(bits_.data(), h2, s2, level.entry, o, machine_.bytes(), budget_.memory_limit);
+      if (idx == Memo::kFull) return budget_out(false);
+      if (idx == Memo::kExists) {
+        bits_[b / 64] &= ~(std::uint64_t{1} << (b % 64));
+        continue;
+      }
+      ok_hash_ = h2;
+      if (op.ok) --remaining_;
+      lift(call_of_[o]);
+      enter(s2, idx, call_of_[o]);
     }
   }
 
@@ -877,6 +837,112 @@ class Search {
   static std::size_t complete_pos(const History& h, const COp& op) {
     const Op& o = h.ops[op.index];
     return std::max(o.complete_index, o.invoke_index);
+  }
+
+  // One configuration on the search path and the children still to try.
+  //
+  // Its children are the ops whose call comes before the first return in the list (the return
+  // of `first`, the unlinearized ok op that completes first) and that the model accepts:
+  //   - Forced: if an ok op that leaves the state unchanged (a read, a cas that did not match, a
+  //     read-only txn) is legal, it is the only child: linearizing it now disables nothing (its
+  //     real-time predecessors are all linearized and the state stays), so any completion that
+  //     places it later can place it here instead.
+  //   - Otherwise the ok ops, best first: those after which `first` (when it is a read) becomes
+  //     legal, then (kv) those leaving a prefix of the string it read, then the rest in
+  //     completion order (earliest deadline first). Info ops that are directed the same way are
+  //     sorted in with them; the other info ops come last, in invocation order (`info_cursor`),
+  //     so configurations without an info op are explored before those with it and the memo
+  //     prunes the latter as dominated. Of identical info ops only the earliest pending one.
+  // None of this changes which (ok set, state) pairs are reachable, only the order and how many
+  // paths reach them, so the explanation does not depend on it.
+  struct Level {
+    std::uint32_t begin = 0, end = 0, next = 0;  // children in cands_
+    std::uint32_t info_cursor = kNone;           // last event examined by the info phase
+    std::uint32_t via = kNone;                   // call event linearized to get here
+    std::uint32_t entry = kNone;                 // memo entry of this configuration
+    std::uint32_t first = kNone;                 // op of the first return
+    std::int32_t state = 0;
+  };
+  struct Cand {
+    std::uint64_t key;
+    std::uint32_t op;
+    std::int32_t state;  // after the op
+  };
+
+  void enter(std::int32_t state, std::uint32_t entry, std::uint32_t via) {
+    Level level;
+    level.state = state;
+    level.entry = entry;
+    level.via = via;
+    level.begin = static_cast<std::uint32_t>(cands_.size());
+    scratch_.clear();
+    for (std::uint32_t ev = next_[0]; ev != tail_; ev = next_[ev]) {
+      if (!ev_call_[ev]) {
+        level.first = ev_op_[ev];
+        break;
+      }
+      scratch_.push_back(ev_op_[ev]);
+    }
+    bool forced = false;
+    for (std::uint32_t o : scratch_) {
+      const COp& op = ops_[o];
+      std::int32_t s2;
+      if (op.ok && op.preserving && machine_.step(state, op, s2)) {
+        cands_.push_back({0, o, s2});
+        forced = true;
+        break;
+      }
+    }
+    if (!forced) {
+      for (std::uint32_t o : scratch_) {
+        const COp& op = ops_[o];
+        if (op.ok ? op.preserving : !twin_free(o)) continue;
+        std::int32_t s2;
+        if (!machine_.step(state, op, s2)) continue;
+        const std::uint64_t rank = directed(s2, level.first);
+        if (!op.ok && rank == 2) continue;  // the info phase's
+        cands_.push_back({(rank << 40) | (std::uint64_t{op.ok ? 0u : 1u} << 39) | bit_[o], o, s2});
+      }
+      std::sort(cands_.begin() + level.begin, cands_.end(),
+                [](const Cand& x, const Cand& y) { return x.key < y.key; });
+      if (has_info_) level.info_cursor = 0;
+    }
+    level.end = static_cast<std::uint32_t>(cands_.size());
+    level.next = level.begin;
+    levels_.push_back(level);
+  }
+
+  /// The info phase: the next undirected info op before the first return, or kNone.
+  std::uint32_t next_info(Level& level, std::int32_t& s2) {
+    for (std::uint32_t ev = next_[level.info_cursor]; ev != tail_; ev = next_[ev]) {
+      if (!ev_call_[ev]) break;
+      level.info_cursor = ev;
+      const std::uint32_t o = ev_op_[ev];
+      const COp& op = ops_[o];
+      if (op.ok || !twin_free(o) || !machine_.step(level.state, op, s2)) continue;
+      if (directed(s2, level.first) != 2) continue;  // already among the sorted children
+      return o;
+    }
+    level.info_cursor = kNone;
+    return kNone;
+  }
+
+  /// 0: `first` (a read) is legal after reaching state s; 1 (kv): s is a prefix of what it read;
+  /// 2: neither, or `first` is not a read.
+  std::uint64_t directed(std::int32_t s, std::uint32_t first) {
+    if (first == kNone) return 2;
+    const COp& x = ops_[first];
+    if (!x.preserving || x.kind == Kind::CasNoMatch) return 2;
+    std::int32_t s3;
+    if (machine_.step(s, x, s3)) return 0;
+    if (machine_.model() == Model::Kv && x.kind == Kind::Read && x.a != kUnknown &&
+        machine_.values().str(x.a).starts_with(machine_.values().str(s)))
+      return 1;
+    return 2;
+  }
+
+  std::size_t stack_bytes() const {
+    return levels_.capacity() * sizeof(Level) + cands_.capacity() * sizeof(Cand);
   }
 
   bool twin_free(std::uint32_t o) const {
@@ -923,6 +989,12 @@ class Search {
   std::vector<std::uint32_t> next_, prev_, ev_op_, ev_match_;
   std::vector<std::uint8_t> ev_call_;
   std::uint32_t tail_ = 1;
+  std::vector<std::uint32_t> call_of_;  // op -> its call event
+  std::vector<Level> levels_;
+  std::vector<Cand> cands_;
+  std::vector<std::uint32_t> scratch_;
+  std::uint64_t ok_hash_ = 0;
+  std::size_t remaining_ = 0;
   std::vector<std::uint64_t> bits_;
   std::unique_ptr<Memo> memo_;
   std::string reason_;
