@@ -2,7 +2,7 @@
 """`faultline check` end to end.
 
 knossos_test.py knossos FAULTLINE DATA_DIR
-    Every history of the Knossos reference set (DATA_DIR = ../shared/data/knossos) must get the
+    Every history of the Knossos reference set (DATA_DIR = tests/data/knossos, a copy of shared/data/knossos) must get the
     verdict its folder has in DATA_DIR/README.md's table (model, initial state and expected verdict
     per folder), and the counterexample op of the histories listed under "Known details" must be
     the one named there. The README's `index` is Jepsen's: the position of the op map in the file
