@@ -6,7 +6,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
-#include "cli/suggest.hpp"
+#include "common/suggest.hpp"
 #include "common/units.hpp"
 #include "reports/history_io.hpp"
 #include "reports/linearizability.hpp"

@@ -9,7 +9,7 @@
 
 #include "cli/registry.hpp"
 #include "cli/scenario_loader.hpp"
-#include "cli/suggest.hpp"
+#include "common/suggest.hpp"
 
 namespace faultline {
 namespace fs = std::filesystem;

@@ -17,7 +17,7 @@
 #include <sstream>
 
 #include "cli/registry.hpp"
-#include "cli/suggest.hpp"
+#include "common/suggest.hpp"
 #include "cli/yaml_tree.hpp"
 #include "common/units.hpp"
 

@@ -1,5 +1,7 @@
 #include "reports/history_io.hpp"
 
+#include "common/suggest.hpp"
+
 #include <algorithm>
 #include <array>
 #include <cctype>
@@ -118,31 +120,8 @@ void append_utf8(std::string& out, std::uint32_t cp) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// "Did you mean": a local copy of the optimal-string-alignment distance (reports/ must not
-// depend on cli/suggest.hpp).
-
-std::size_t edit_distance(std::string_view a, std::string_view b) {
-  std::vector<std::size_t> before(b.size() + 1), previous(b.size() + 1), current(b.size() + 1);
-  for (std::size_t j = 0; j <= b.size(); ++j) previous[j] = j;
-  for (std::size_t i = 1; i <= a.size(); ++i) {
-    current[0] = i;
-    for (std::size_t j = 1; j <= b.size(); ++j) {
-      const std::size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
-      current[j] = std::min({previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost});
-      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1])
-        current[j] = std::min(current[j], before[j - 2] + 1);
-    }
-    std::swap(before, previous);
-    std::swap(previous, current);
-  }
-  return previous[b.size()];
-}
-
-std::string join(const std::vector<std::string>& items) {
-  std::string out;
-  for (const auto& item : items) out += (out.empty() ? "" : ", ") + item;
-  return out;
-}
+// "Did you mean": the shared edit distance (common/suggest.hpp), plus a prefix rule for the short
+// keywords of histories ("okay" -> "ok", "inv" -> "invoke").
 
 /// "did you mean 'x'? valid: a, b" or "valid: a, b".
 std::string suggest(std::string_view word, const std::vector<std::string>& valid) {

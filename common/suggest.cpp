@@ -1,4 +1,4 @@
-#include "cli/suggest.hpp"
+#include "common/suggest.hpp"
 
 #include <algorithm>
 #include <cctype>
