@@ -14,7 +14,7 @@
 #include <string>
 #include <vector>
 
-#include "cli/suggest.hpp"
+#include "common/suggest.hpp"
 #include "common/rng.hpp"
 
 namespace faultline {
