@@ -612,6 +612,7 @@ struct GenConfig {
   double info_p = 0.15;
   int keys = 2;         // kv
   bool unique = false;  // kv: every put/append value distinct, cas expecting the current value
+  bool multi = false;   // multi-register txns over x and y (instead of register ops)
 };
 
 History generate(std::mt19937_64& rng, const GenConfig& g, json initial) {
@@ -645,6 +646,12 @@ History generate(std::mt19937_64& rng, const GenConfig& g, json initial) {
                                      : std::string(1, static_cast<char>('a' + pick(3)));
       if (x.op.f == "put" || x.op.f == "append") x.op.value = v;
       if (x.op.f == "cas") x.op.value = json::array({pick(2) ? std::string() : v, v + v});
+    } else if (g.multi) {
+      x.op.f = "txn";
+      x.op.value = json::array();
+      for (int m = pick(3); m >= 0; --m)
+        x.op.value.push_back(pick(2) ? json::array({"read", pick(2) ? "x" : "y", nullptr})
+                                     : json::array({"write", pick(2) ? "x" : "y", pick(3)}));
     } else {
       static const char* fs[] = {"read", "write", "cas", "read"};
       x.op.f = fs[kind];
@@ -680,6 +687,13 @@ History generate(std::mt19937_64& rng, const GenConfig& g, json initial) {
         if (m) s = x.op.value[1].get<std::string>();
         x.op.cas_result = m;
       }
+    } else if (g.multi) {
+      if (reg.is_null() || !reg.is_object()) reg = initial;
+      x.op.output = x.op.value;
+      for (auto& m : x.op.output) {
+        if (m[0] == "read") m[2] = reg[m[1].get<std::string>()];
+        if (m[0] == "write") reg[m[1].get<std::string>()] = m[2];
+      }
     } else {
       if (x.op.f == "read") x.op.output = reg;
       if (x.op.f == "write") reg = x.op.value;
@@ -689,7 +703,10 @@ History generate(std::mt19937_64& rng, const GenConfig& g, json initial) {
         x.op.cas_result = m;
       }
     }
-    if (x.op.status == Op::Status::Info) x.op.cas_result.reset();
+    if (x.op.status == Op::Status::Info) {
+      x.op.cas_result.reset();
+      if (g.multi) x.op.output = nullptr;
+    }
   }
   // Positions in the file: events sorted by time.
   struct Ev {
@@ -723,6 +740,17 @@ History generate(std::mt19937_64& rng, const GenConfig& g, json initial) {
 
 /// Corrupts one ok read's value; false if there is none.
 bool corrupt(std::mt19937_64& rng, History& h, bool kv) {
+  if (!h.ops.empty() && h.ops[0].f == "txn") {  // a read inside a completed txn
+    std::vector<std::pair<std::size_t, std::size_t>> reads;
+    for (std::size_t i = 0; i < h.ops.size(); ++i)
+      if (h.ops[i].status == Op::Status::Ok)
+        for (std::size_t m = 0; m < h.ops[i].output.size(); ++m)
+          if (h.ops[i].output[m][0] == "read") reads.push_back({i, m});
+    if (reads.empty()) return false;
+    const auto [i, m] = reads[rng() % reads.size()];
+    h.ops[i].output[m][2] = static_cast<int>(rng() % 3);
+    return true;
+  }
   std::vector<std::size_t> reads;
   for (std::size_t i = 0; i < h.ops.size(); ++i)
     if (h.ops[i].status == Op::Status::Ok && (h.ops[i].f == "read" || h.ops[i].f == "get"))
@@ -791,6 +819,13 @@ Brute brute_force(const History& h, bool kv, json initial) {
             v = op.value[1].get<std::string>();
           }
         }
+      } else if (op.f == "txn") {
+        const json& body = ok ? op.output : op.value;
+        for (const auto& m : body) {
+          json& v = t.first[m[1].get<std::string>()];
+          if (m[0] == "read" && !m[2].is_null() && v != m[2]) legal = false;
+          if (m[0] == "write") v = m[2];
+        }
       } else {
         json& v = t.first;
         if (op.f == "read") legal = !ok || v == op.output;
@@ -826,10 +861,13 @@ TEST(LinProperty, AgreesWithBruteForceOnSmallRandomHistories) {
     g.kv = round % 2 == 1;
     g.keys = round % 4 == 1 ? 1 : 2;
     g.unique = round % 8 == 1;
+    g.multi = round % 8 == 2;
     g.processes = 2 + static_cast<int>(rng() % 3);
     g.ops = 3 + static_cast<int>(rng() % 5);  // <= 7 ops
-    const json initial = g.kv ? json(nullptr) : json(static_cast<int>(rng() % 2));
-    Options o = opts(g.kv ? Model::Kv : Model::CasRegister, initial);
+    const json initial = g.kv ? json(nullptr)
+                         : g.multi ? json{{"x", 0}, {"y", 0}}
+                                   : json(static_cast<int>(rng() % 2));
+    Options o = opts(g.kv ? Model::Kv : g.multi ? Model::MultiRegister : Model::CasRegister, initial);
     History h = generate(rng, g, initial);
     ASSERT_EQ(check(h, o).verdict, Verdict::Linearizable) << round;
     ASSERT_TRUE(brute_force(h, g.kv, initial).linearizable) << round;
@@ -874,6 +912,14 @@ bool reference_linearizable(const History& h, bool kv, const json& initial) {
       if (kv && v.is_null()) v = "";
       bool legal = true;
       if (op.f == "read" || op.f == "get") legal = !ok || v == op.output;
+      if (op.f == "txn") {
+        const json& body = ok ? op.output : op.value;
+        for (const auto& m : body) {
+          json& r = next[m[1].get<std::string>()];
+          if (m[0] == "read" && !m[2].is_null() && r != m[2]) legal = false;
+          if (m[0] == "write") r = m[2];
+        }
+      }
       if (op.f == "write" || op.f == "put") v = op.value;
       if (op.f == "append") v = v.get<std::string>() + op.value.get<std::string>();
       if (op.f == "cas") {
@@ -906,11 +952,14 @@ TEST(LinProperty, AgreesWithAReferenceSearchOnMediumRandomHistories) {
     g.kv = round % 3 != 0;
     g.unique = round % 3 == 1;
     g.keys = round % 6 == 2 ? 2 : 1;
+    g.multi = round % 6 == 3;
     g.processes = 2 + static_cast<int>(rng() % 4);
     g.ops = 20 + static_cast<int>(rng() % 21);
     g.info_p = 0.1;
-    const json initial = g.kv ? json(nullptr) : json(static_cast<int>(rng() % 2));
-    Options o = opts(g.kv ? Model::Kv : Model::CasRegister, initial);
+    const json initial = g.kv ? json(nullptr)
+                         : g.multi ? json{{"x", 0}, {"y", 0}}
+                                   : json(static_cast<int>(rng() % 2));
+    Options o = opts(g.kv ? Model::Kv : g.multi ? Model::MultiRegister : Model::CasRegister, initial);
     History h = generate(rng, g, initial);
     ASSERT_EQ(check(h, o).verdict, Verdict::Linearizable) << round;
     if (!corrupt(rng, h, g.kv)) continue;
