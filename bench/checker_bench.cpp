@@ -4,6 +4,8 @@
 // search state), the verdict and the number of configurations explored.
 //
 //   checker_bench                       the generated cases
+//   checker_bench --dump DIR            also write them to DIR as history.jsonl files (to time
+//                                       `faultline check` on the same histories)
 //   checker_bench [--model M] [--initial JSON] [--timeout S] PATH...
 //                                       also these history files (a directory: its *.edn and
 //                                       *.jsonl files); needs reports/history_io.hpp. Without
@@ -11,11 +13,16 @@
 //                                       as multi-register with {"x": 0, "y": 0}, anything else as
 //                                       cas-register with 0 (Knossos' data/ conventions).
 //
-// Generated (seeded, deterministic): (1) a 50-client kv history of 2000 ops over 8 keys with ~3%
-// info ops; (2) a 10-client single-key cas-register history of 1000 ops with 5% info ops; both
-// produced by running the sequential model with random overlapping intervals (so linearizable),
-// plus (3) the same kv history with one get corrupted (not linearizable).
+// Generated (seeded, deterministic), by running the sequential model with random overlapping
+// intervals (each op takes effect at a random point of its interval; an info op at a random
+// point up to 2 s later, or never), so linearizable: (1) a 50-client kv history of 2000 ops over
+// 8 keys with 3% info ops, and the same with its last get corrupted; (2) a 20-client single-key
+// kv history of 2000 ops with 5% info ops (long appended strings, appends and puts landing late:
+// the hard case for a search); (3) 10-client single-key cas-register histories of 1000 ops with
+// 5% info ops (three seeds; failed cas ops dropped, as Jepsen records them), and one with its
+// last read corrupted.
 // Target (issue 3): every case < 1 s and < 1 GB.
+#include <fmt/format.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -32,8 +39,6 @@
 #include <random>
 #include <string>
 #include <vector>
-
-#include <fmt/format.h>
 
 #include "reports/linearizability.hpp"
 
@@ -79,7 +84,8 @@ lin::History generate(const GenSpec& spec) {
   int counter = 0;
   for (int i = 0; i < spec.ops; ++i) {
     // The client that is free first issues the next op (a closed loop).
-    const auto c = static_cast<std::size_t>(std::min_element(clock.begin(), clock.end()) - clock.begin());
+    const auto c =
+        static_cast<std::size_t>(std::min_element(clock.begin(), clock.end()) - clock.begin());
     G x;
     x.start = clock[c] + think(rng);
     x.end = x.start + 0.0005 + latency(rng);
@@ -113,9 +119,9 @@ lin::History generate(const GenSpec& spec) {
     }
     if (u(rng) < spec.info_p) {
       x.op.status = lin::Op::Status::Info;
-      x.end = x.start + 1.0;               // the client gives up after 1 s
-      x.lin = x.start + 2.0 * u(rng);      // takes effect while pending, later, ...
-      x.effect = pick(3) != 0;             // ... or never
+      x.end = x.start + 1.0;           // the client gives up after 1 s
+      x.lin = x.start + 2.0 * u(rng);  // takes effect while pending, later, ...
+      x.effect = pick(3) != 0;         // ... or never
       pid[c] = next_pid++;
     }
     clock[c] = x.end;
@@ -155,7 +161,8 @@ lin::History generate(const GenSpec& spec) {
   std::vector<G> kept;
   for (auto& x : ops) {
     if (x.op.status == lin::Op::Status::Info) x.op.cas_result.reset(), x.op.output = nullptr;
-    if (!spec.kv && x.op.f == "cas" && x.op.status == lin::Op::Status::Ok && x.op.cas_result == false)
+    if (!spec.kv && x.op.f == "cas" && x.op.status == lin::Op::Status::Ok &&
+        x.op.cas_result == false)
       continue;  // a failed cas: not in the history
     kept.push_back(std::move(x));
   }
@@ -188,6 +195,34 @@ lin::History generate(const GenSpec& spec) {
   return h;
 }
 
+/// The history as history.jsonl (SCENARIOS.md, "History format"): lines in file order.
+void write_jsonl(const lin::History& h, const std::string& path) {
+  std::vector<std::pair<std::size_t, json>> lines;
+  for (const auto& op : h.ops) {
+    json inv = {{"process", op.process}, {"type", "invoke"}, {"f", op.f}};
+    if (op.key) inv["key"] = *op.key;
+    inv["value"] = op.value;
+    inv["time"] = op.invoke_time;
+    lines.push_back({op.invoke_index, inv});
+    if (op.status != lin::Op::Status::Ok) continue;  // never completed: info
+    json done = inv;
+    done["type"] = "ok";
+    if (op.f == "get" || op.f == "read") done["value"] = op.output;
+    if (op.cas_result) done["result"] = *op.cas_result;
+    done["time"] = op.complete_time;
+    lines.push_back({op.complete_index, done});
+  }
+  std::sort(lines.begin(), lines.end(),
+            [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::FILE* f = std::fopen(path.c_str(), "w");
+  if (!f) {
+    fmt::print(stderr, "cannot write {}\n", path);
+    return;
+  }
+  for (const auto& [pos, line] : lines) fmt::print(f, "{}\n", line.dump());
+  std::fclose(f);
+}
+
 /// Corrupts the last ok get of the history (a value nobody wrote).
 void corrupt_last_get(lin::History& h) {
   for (auto it = h.ops.rbegin(); it != h.ops.rend(); ++it)
@@ -216,7 +251,8 @@ long maxrss_kb() {
   return ru.ru_maxrss;
 }
 
-Measured measure(const std::function<lin::History()>& load, const lin::Options& options, std::size_t& ops) {
+Measured measure(const std::function<lin::History()>& load, const lin::Options& options,
+                 std::size_t& ops) {
   int fds[2];
   if (pipe(fds) != 0) return {};
   const pid_t child = fork();
@@ -262,17 +298,23 @@ struct Totals {
   long worst_kb = 0;
 };
 
-void report(const std::string& name, const std::function<lin::History()>& load, const lin::Options& options,
-            Totals& totals, const char* expect = nullptr) {
+std::string g_dump_dir;  // --dump
+
+void report(const std::string& name, const std::function<lin::History()>& load,
+            const lin::Options& options, Totals& totals, const char* expect = nullptr,
+            const char* dump_as = nullptr) {
+  if (dump_as && !g_dump_dir.empty()) write_jsonl(load(), g_dump_dir + "/" + dump_as + ".jsonl");
   std::size_t ops = 0;
   const Measured m = measure(load, options, ops);
-  const char* verdict = m.verdict < 0 ? "error" : lin::to_string(static_cast<lin::Verdict>(m.verdict));
+  const char* verdict =
+      m.verdict < 0 ? "error" : lin::to_string(static_cast<lin::Verdict>(m.verdict));
   std::string note;
   if (m.reason[0]) note = fmt::format(" ({})", m.reason);
-  if (expect && m.verdict >= 0 && std::string(verdict) != expect) note += fmt::format("  EXPECTED {}", expect);
-  fmt::print("{:<44} {:>6} {:>9.3f} s {:>8.1f} MB {:>8.1f} MB  {:<17} {:>10}{}\n", name, ops, m.wall_s,
-             static_cast<double>(m.peak_kb) / 1000.0 * 1.024, static_cast<double>(m.growth_kb) / 1000.0 * 1.024,
-             verdict, m.states, note);
+  if (expect && m.verdict >= 0 && std::string(verdict) != expect)
+    note += fmt::format("  EXPECTED {}", expect);
+  fmt::print("{:<48} {:>6} {:>9.3f} s {:>8.1f} MB {:>8.1f} MB  {:<17} {:>10}{}\n", name, ops,
+             m.wall_s, static_cast<double>(m.peak_kb) / 1000.0 * 1.024,
+             static_cast<double>(m.growth_kb) / 1000.0 * 1.024, verdict, m.states, note);
   std::fflush(stdout);
   ++totals.cases;
   totals.worst_s = std::max(totals.worst_s, m.wall_s);
@@ -307,16 +349,21 @@ int main(int argc, char** argv) {
       initial = json::parse(value());
     } else if (a == "--timeout") {
       timeout = std::stod(value());
+    } else if (a == "--dump") {
+      g_dump_dir = value();
+      std::filesystem::create_directories(g_dump_dir);
     } else if (a == "-h" || a == "--help") {
-      fmt::print("usage: checker_bench [--model M] [--initial JSON] [--timeout S] [PATH...]\n");
+      fmt::print(
+          "usage: checker_bench [--dump DIR] [--model M] [--initial JSON] [--timeout S] "
+          "[PATH...]\n");
       return 0;
     } else {
       paths.push_back(a);
     }
   }
 
-  fmt::print("{:<44} {:>6} {:>11} {:>11} {:>11}  {:<17} {:>10}\n", "case", "ops", "wall", "peak RSS",
-             "RSS growth", "verdict", "states");
+  fmt::print("{:<48} {:>6} {:>11} {:>11} {:>11}  {:<17} {:>10}\n", "case", "ops", "wall",
+             "peak RSS", "RSS growth", "verdict", "states");
   Totals totals;
 
   lin::Options kv;
@@ -329,19 +376,28 @@ int main(int argc, char** argv) {
   kv_spec.keys = 8;
   kv_spec.info_p = 0.03;
   kv_spec.seed = 11;
-  report("kv: 50 clients, 2000 ops, 8 keys, 3% info", [&] { return generate(kv_spec); }, kv, totals,
-         "linearizable");
-  report("kv: same, one get corrupted", [&] {
-    lin::History h = generate(kv_spec);
-    corrupt_last_get(h);
-    return h;
-  }, kv, totals, "not linearizable");
+  report(
+      "kv: 50 clients, 2000 ops, 8 keys, 3% info", [&] { return generate(kv_spec); }, kv, totals,
+      "linearizable", "kv-50c-2000");
+  report(
+      "kv: same, last get corrupted",
+      [&] {
+        lin::History h = generate(kv_spec);
+        corrupt_last_get(h);
+        return h;
+      },
+      kv, totals, "not linearizable", "kv-50c-2000-bad");
   GenSpec kv1 = kv_spec;
   kv1.keys = 1;
-  kv1.ops = 1000;
-  kv1.clients = 10;
-  report("kv: 10 clients, 1000 ops, 1 key, 3% info", [&] { return generate(kv1); }, kv, totals,
-         "linearizable");
+  kv1.clients = 20;
+  kv1.info_p = 0.05;
+  for (std::uint64_t seed : {1, 2}) {
+    kv1.seed = seed;
+    report(
+        fmt::format("kv: 20 clients, 2000 ops, 1 key, 5% info #{}", seed),
+        [&] { return generate(kv1); }, kv, totals, "linearizable",
+        seed == 1 ? "kv-20c-1key" : nullptr);
+  }
 
   lin::Options cas;
   cas.model = lin::Model::CasRegister;
@@ -353,14 +409,19 @@ int main(int argc, char** argv) {
   cas_spec.info_p = 0.05;
   for (std::uint64_t seed : {1, 2, 3}) {
     cas_spec.seed = seed;
-    report(fmt::format("cas-register: 10 clients, 1000 ops, 5% info #{}", seed),
-           [&] { return generate(cas_spec); }, cas, totals, "linearizable");
+    report(
+        fmt::format("cas-register: 10 clients, 1000 ops, 5% info #{}", seed),
+        [&] { return generate(cas_spec); }, cas, totals, "linearizable",
+        seed == 1 ? "cas-10c-1000" : nullptr);
   }
-  report("cas-register: same, one read corrupted", [&] {
-    lin::History h = generate(cas_spec);
-    corrupt_last_get(h);
-    return h;
-  }, cas, totals);
+  report(
+      "cas-register: #3, last read corrupted",
+      [&] {
+        lin::History h = generate(cas_spec);
+        corrupt_last_get(h);
+        return h;
+      },
+      cas, totals, "not linearizable", "cas-10c-1000-bad");
 
   if (!paths.empty()) {
 #ifdef CHECKER_BENCH_HAVE_READER
@@ -369,7 +430,8 @@ int main(int argc, char** argv) {
       if (std::filesystem::is_directory(p)) {
         std::vector<std::string> in_dir;
         for (const auto& e : std::filesystem::recursive_directory_iterator(p))
-          if (e.is_regular_file() && (e.path().extension() == ".edn" || e.path().extension() == ".jsonl"))
+          if (e.is_regular_file() &&
+              (e.path().extension() == ".edn" || e.path().extension() == ".jsonl"))
             in_dir.push_back(e.path().string());
         std::sort(in_dir.begin(), in_dir.end());
         files.insert(files.end(), in_dir.begin(), in_dir.end());
@@ -388,16 +450,18 @@ int main(int argc, char** argv) {
       if (f.find("/bad/") != std::string::npos) expect = "not linearizable";
       std::string name = std::filesystem::path(f).parent_path().filename().string() + "/" +
                          std::filesystem::path(f).filename().string();
-      report(name, [f, o] { return lin::read_history_file(f, o.model); }, o, totals, expect);
+      report(
+          name, [f, o] { return lin::read_history_file(f, o.model); }, o, totals, expect);
     }
 #else
     fmt::print("(history files skipped: reports/history_io.hpp was not available at build time)\n");
 #endif
   }
 
-  fmt::print("\n{} cases; slowest {:.3f} s, largest peak RSS {:.1f} MB; over 1 s: {}, over 1 GB: {}\n",
-             totals.cases, totals.worst_s, static_cast<double>(totals.worst_kb) * 1.024 / 1000.0,
-             totals.over_time, totals.over_memory);
+  fmt::print(
+      "\n{} cases; slowest {:.3f} s, largest peak RSS {:.1f} MB; over 1 s: {}, over 1 GB: {}\n",
+      totals.cases, totals.worst_s, static_cast<double>(totals.worst_kb) * 1.024 / 1000.0,
+      totals.over_time, totals.over_memory);
   fmt::print("target: < 1 s and < 1 GB per case\n");
   return 0;
 }

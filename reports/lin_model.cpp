@@ -1,10 +1,10 @@
 // The models of the linearizability checker: values and compilation of ops (lin_model.hpp).
 #include "reports/lin_model.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
-
-#include <fmt/format.h>
 
 namespace faultline::lin::detail {
 
@@ -32,7 +32,8 @@ json normalize(const json& v) {
       for (const auto& [k, e] : v.items()) out[k] = normalize(e);
       return out;
     }
-    default: return v;
+    default:
+      return v;
   }
 }
 
@@ -46,22 +47,9 @@ std::string op_where(const Op& op, std::size_t index) {
   return fmt::format("op {} (process {}, history line {})", index, op.process, op.invoke_line);
 }
 
-}  // namespace
-
-bool is_pure_read(const Op& op) {
-  if (op.f == "read" || op.f == "get") return true;
-  if (op.f == "txn" && op.value.is_array()) {
-    for (const auto& m : op.value) {
-      if (!m.is_array() || m.empty() || !m[0].is_string()) return false;
-      const auto f = m[0].get<std::string>();
-      if (f != "read" && f != "r") return false;
-    }
-    return true;
-  }
-  return false;
-}
-
 std::string key_name(const json& k) { return k.is_string() ? k.get<std::string>() : canonical(k); }
+
+}  // namespace
 
 std::optional<std::string> compile(const Op& op, std::size_t index, Machine& m, COp& out) {
   out.index = index;
@@ -69,8 +57,8 @@ std::optional<std::string> compile(const Op& op, std::size_t index, Machine& m, 
   const Model model = m.model();
   const auto fs = model_functions(model);
   if (std::find(fs.begin(), fs.end(), op.f) == fs.end())
-    return fmt::format("{}: '{}' is not an operation of the {} model ({})", op_where(op, index), op.f,
-                       to_string(model), fmt::join(fs, ", "));
+    return fmt::format("{}: '{}' is not an operation of the {} model ({})", op_where(op, index),
+                       op.f, to_string(model), fmt::join(fs, ", "));
   const bool kv = model == Model::Kv;
   auto val = [&](const json& v) {
     return kv ? m.values().intern(kv_string(v)) : m.values().intern(canonical(v));
@@ -98,8 +86,8 @@ std::optional<std::string> compile(const Op& op, std::size_t index, Machine& m, 
             ? op.output
             : op.value;
     if (!body.is_array())
-      return fmt::format("{}: a txn value must be a list of [f, key, value], not {}", op_where(op, index),
-                         body.dump());
+      return fmt::format("{}: a txn value must be a list of [f, key, value], not {}",
+                         op_where(op, index), body.dump());
     out.kind = Kind::Txn;
     out.micro_begin = static_cast<std::uint32_t>(m.micro().size());
     for (const auto& mo : body) {

@@ -9,13 +9,12 @@
 #include <deque>
 #include <limits>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "reports/linearizability.hpp"
 
@@ -157,7 +156,8 @@ class Machine {
         if (!writes) {
           for (std::uint32_t i = op.micro_begin; i < op.micro_end; ++i) {
             const Micro& m = micro_[i];
-            if (m.value != kUnknown && cur[static_cast<std::size_t>(m.key)] != m.value) return false;
+            if (m.value != kUnknown && cur[static_cast<std::size_t>(m.key)] != m.value)
+              return false;
           }
           out = s;
           return true;
@@ -182,14 +182,16 @@ class Machine {
   /// The state as JSON, for explanations.
   json state_json(std::int32_t s) const {
     switch (model_) {
-      case Model::Kv: return values_.str(s);
+      case Model::Kv:
+        return values_.str(s);
       case Model::MultiRegister: {
         json out = json::object();
         const auto& v = multi_states_[static_cast<std::size_t>(s)];
         for (std::size_t k = 0; k < key_names_.size(); ++k) out[key_names_[k]] = value_json(v[k]);
         return out;
       }
-      default: return value_json(s);
+      default:
+        return value_json(s);
     }
   }
 
@@ -214,10 +216,6 @@ class Machine {
   std::size_t multi_bytes_ = 0;
   std::vector<std::int32_t> scratch_;
 };
-
-/// Reads whose value is unknown and that cannot change the state constrain nothing when they did
-/// not complete: they are left out of the search.
-bool is_pure_read(const Op& op);
 
 /// Compiles op `index` of the history for machine `m`; an error message for an op the model
 /// does not know (or a malformed value).

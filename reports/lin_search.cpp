@@ -22,6 +22,8 @@
 // earliest-returning op the frontier cannot get past"), and the states there.
 #include "reports/lin_search.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <array>
 #include <bit>
@@ -32,13 +34,12 @@
 #include <unordered_set>
 #include <utility>
 
-#include <fmt/format.h>
-
 namespace faultline::lin::detail {
 
 namespace {
 
 constexpr std::size_t kMaxStatesShown = 10;
+constexpr std::size_t kMaxStatesCounted = 100000;
 constexpr std::uint64_t kTimeCheckMask = 255;  // budgets checked every 256 search steps
 constexpr std::size_t kCompleteStatesConfigs = std::size_t{1} << 16;  // see Search::run
 
@@ -47,7 +48,7 @@ std::string format_bytes(std::size_t bytes) {
   if (bytes >= kGiB) return fmt::format("{:g} GiB", static_cast<double>(bytes) / kGiB);
   if (bytes >= kMiB) return fmt::format("{:g} MiB", static_cast<double>(bytes) / kMiB);
   if (bytes >= kKiB) return fmt::format("{:g} KiB", static_cast<double>(bytes) / kKiB);
-  return fmt::format("{} bytes", bytes);
+  return fmt::format("{} byte{}", bytes, bytes == 1 ? "" : "s");
 }
 
 }  // namespace
@@ -114,7 +115,9 @@ class WordPool {
 };
 
 /// What a heap block of `n` bytes really takes (glibc: 8-byte header, 16-byte granules, 32 min).
-std::size_t heap_bytes(std::size_t n) { return n == 0 ? 0 : std::max<std::size_t>(32, (n + 8 + 15) & ~std::size_t{15}); }
+std::size_t heap_bytes(std::size_t n) {
+  return n == 0 ? 0 : std::max<std::size_t>(32, (n + 8 + 15) & ~std::size_t{15});
+}
 
 class Memo {
  public:
@@ -140,7 +143,11 @@ class Memo {
   static constexpr std::uint32_t kFull = kNone - 1;
 
   Memo(std::size_t ok_words, std::size_t info_words)
-      : ok_words_(ok_words), info_words_(info_words), entries_(1), infos_(info_words), groups_(1),
+      : ok_words_(ok_words),
+        info_words_(info_words),
+        entries_(1),
+        infos_(info_words),
+        groups_(1),
         words_(ok_words) {
     buckets_.assign(1024, kNone);
   }
@@ -152,19 +159,22 @@ class Memo {
   /// How many ok ops, in completion order, configuration i linearized without a gap.
   std::size_t ok_depth(std::uint32_t i) const {
     const Group& g = *groups_.at(entry(i).group);
-    return std::size_t{g.base} * 64 + (g.len ? static_cast<std::size_t>(std::countr_one(g.words[0])) : 0);
+    return std::size_t{g.base} * 64 +
+           (g.len ? static_cast<std::size_t>(std::countr_one(g.words[0])) : 0);
   }
   /// How many ok ops configuration i linearized.
   std::size_t ok_linearized(std::uint32_t i) const {
     const Group& g = *groups_.at(entry(i).group);
     std::size_t n = std::size_t{g.base} * 64;
-    for (std::uint32_t w = 0; w < g.len; ++w) n += static_cast<std::size_t>(std::popcount(g.words[w]));
+    for (std::uint32_t w = 0; w < g.len; ++w)
+      n += static_cast<std::size_t>(std::popcount(g.words[w]));
     return n;
   }
   /// How many info ops configuration i linearized.
   std::size_t info_linearized(std::uint32_t i) const {
     std::size_t n = 0;
-    for (std::size_t w = 0; w < info_words_; ++w) n += static_cast<std::size_t>(std::popcount(infos_.at(i)[w]));
+    for (std::size_t w = 0; w < info_words_; ++w)
+      n += static_cast<std::size_t>(std::popcount(infos_.at(i)[w]));
     return n;
   }
   std::size_t bytes() const {
@@ -176,7 +186,8 @@ class Memo {
   /// (same ok bits and state, a subset of its info ops) is present: kExists. kFull when adding it
   /// would take more than `limit` bytes (with `extra` bytes used elsewhere).
   std::uint32_t insert(const std::uint64_t* bits, std::uint64_t ok_hash, std::int32_t state,
-                       std::uint32_t parent, std::uint32_t op, std::size_t extra, std::size_t limit) {
+                       std::uint32_t parent, std::uint32_t op, std::size_t extra,
+                       std::size_t limit) {
     const std::uint64_t h = mix64(ok_hash ^ mix64(static_cast<std::uint32_t>(state) + 0x51ed27ULL));
     const std::uint64_t* info = bits + ok_words_;
     std::size_t base = 0;
@@ -197,7 +208,8 @@ class Memo {
       const auto& minimal = minimal_[groups_.at(g)->minimal];
       for (std::size_t k = 0; k < minimal.size(); k += info_words_) {
         bool subset = true;
-        for (std::size_t w = 0; w < info_words_ && subset; ++w) subset = (minimal[k + w] & ~info[w]) == 0;
+        for (std::size_t w = 0; w < info_words_ && subset; ++w)
+          subset = (minimal[k + w] & ~info[w]) == 0;
         if (subset) return kExists;
       }
     }
@@ -244,7 +256,8 @@ class Memo {
       std::size_t out = 0;
       for (std::size_t k = 0; k < minimal.size(); k += info_words_) {
         bool superset = true;
-        for (std::size_t w = 0; w < info_words_ && superset; ++w) superset = (info[w] & ~minimal[k + w]) == 0;
+        for (std::size_t w = 0; w < info_words_ && superset; ++w)
+          superset = (info[w] & ~minimal[k + w]) == 0;
         if (superset) continue;
         for (std::size_t w = 0; w < info_words_; ++w) minimal[out++] = minimal[k + w];
       }
@@ -252,7 +265,8 @@ class Memo {
       minimal.insert(minimal.end(), info, info + info_words_);
       minimal_bytes_ += heap_bytes(minimal.capacity() * sizeof(std::uint64_t));
       if (minimal_.capacity() > minimal_capacity_) {
-        minimal_bytes_ += (minimal_.capacity() - minimal_capacity_) * sizeof(std::vector<std::uint64_t>);
+        minimal_bytes_ +=
+            (minimal_.capacity() - minimal_capacity_) * sizeof(std::vector<std::uint64_t>);
         minimal_capacity_ = minimal_.capacity();
       }
     }
@@ -288,9 +302,13 @@ class Memo {
 class Search {
  public:
   /// `max_configs`: give up (Budget, no reason) past that many configurations.
-  Search(Machine& machine, const std::vector<COp>& ops, const History& history, std::int32_t initial,
-         const Budget& budget, Prune prune, std::size_t max_configs)
-      : machine_(machine), ops_(ops), initial_(initial), budget_(budget), prune_(prune),
+  Search(Machine& machine, const std::vector<COp>& ops, const History& history,
+         std::int32_t initial, const Budget& budget, Prune prune, std::size_t max_configs)
+      : machine_(machine),
+        ops_(ops),
+        initial_(initial),
+        budget_(budget),
+        prune_(prune),
         max_configs_(max_configs) {
     const std::size_t n = ops.size();
     std::vector<std::size_t> ok, info;
@@ -347,7 +365,8 @@ class Search {
     for (std::size_t i = 0; i < n; ++i) {
       const Op& h = history.ops[ops[i].index];
       evs.push_back({h.invoke_index, 0, static_cast<std::uint32_t>(i)});
-      if (ops[i].ok) evs.push_back({complete_pos(history, ops[i]), 1, static_cast<std::uint32_t>(i)});
+      if (ops[i].ok)
+        evs.push_back({complete_pos(history, ops[i]), 1, static_cast<std::uint32_t>(i)});
     }
     std::sort(evs.begin(), evs.end(), [](const Ev& x, const Ev& y) {
       return std::tie(x.pos, x.ret, x.op) < std::tie(y.pos, y.ret, y.op);
@@ -382,8 +401,8 @@ class Search {
   Outcome run() {
     bits_.assign(words_, 0);
     ok_hash_ = 0;
-    const std::uint32_t root = memo_->insert(bits_.data(), 0, initial_, kNone, kNone, machine_.bytes(),
-                                             budget_.memory_limit);
+    const std::uint32_t root = memo_->insert(bits_.data(), 0, initial_, kNone, kNone,
+                                             machine_.bytes(), budget_.memory_limit);
     if (root == Memo::kFull) return budget_out(false);
     remaining_ = ok_count_;
     levels_.clear();
@@ -394,7 +413,8 @@ class Search {
       if (remaining_ == 0) return Outcome::Linearizable;
       if ((++steps & kTimeCheckMask) == 0) {
         if (budget_.time_exceeded()) return budget_out(true);
-        if (memo_->bytes() + machine_.bytes() + stack_bytes() > budget_.memory_limit) return budget_out(false);
+        if (memo_->bytes() + machine_.bytes() + stack_bytes() > budget_.memory_limit)
+          return budget_out(false);
       }
       Level& level = levels_.back();
       std::uint32_t o = kNone;
@@ -443,8 +463,8 @@ class Search {
         }
       }
       const std::uint64_t h2 = op.ok ? ok_hash_ ^ zobrist_[b] : ok_hash_;
-      const std::uint32_t idx =
-          memo_->insert(bits_.data(), h2, s2, level.entry, o, machine_.bytes(), budget_.memory_limit);
+      const std::uint32_t idx = memo_->insert(bits_.data(), h2, s2, level.entry, o,
+                                              machine_.bytes(), budget_.memory_limit);
       if (idx == Memo::kFull) return budget_out(false);
       if (memo_->size() > max_configs_) {
         reason_.clear();
@@ -475,6 +495,7 @@ class Search {
     for (std::uint32_t i = 0; i < n; ++i) k = std::max(k, depth(i));
     auto at_frontier = [&](std::uint32_t i) { return depth(i) == k; };
     Frontier fr;
+    fr.depth = k;
     fr.op = k < ok_count_ ? bit_op_[k] : 0;
     fr.states_complete = complete && states_cut_at_ != k;
     // The prefix shown: the frontier configuration with the most ok ops, then the fewest info
@@ -490,15 +511,17 @@ class Search {
         best_info = info;
       }
     }
-    std::unordered_set<std::int32_t> seen;
+    std::unordered_set<std::int32_t> seen;  // counting stops at kMaxStatesCounted
     auto add = [&](std::int32_t s) {
+      if (seen.size() >= kMaxStatesCounted) return;
       if (seen.insert(s).second && fr.states.size() < kMaxStatesShown) fr.states.push_back(s);
     };
     if (best != kNone) add(memo_->state(best));
     for (std::uint32_t i = 0; i < n; ++i)
       if (at_frontier(i)) add(memo_->state(i));
     fr.states_total = seen.size();
-    for (std::uint32_t i = best; i != kNone && memo_->entry(i).op != kNone; i = memo_->entry(i).parent)
+    for (std::uint32_t i = best; i != kNone && memo_->entry(i).op != kNone;
+         i = memo_->entry(i).parent)
       fr.prefix.push_back(memo_->entry(i).op);
     std::reverse(fr.prefix.begin(), fr.prefix.end());
     return fr;
@@ -548,7 +571,8 @@ class Search {
     level.via = via;
     level.begin = static_cast<std::uint32_t>(cands_.size());
     scratch_.clear();
-    for (std::uint32_t ev = next_[0]; ev != tail_ && ev_call_[ev]; ev = next_[ev]) scratch_.push_back(ev_op_[ev]);
+    for (std::uint32_t ev = next_[0]; ev != tail_ && ev_call_[ev]; ev = next_[ev])
+      scratch_.push_back(ev_op_[ev]);
     if (prune_ == Prune::Doomed && doomed(state)) {  // a dead end: no children (the root, here)
       level.end = level.next = level.begin;
       levels_.push_back(level);
@@ -641,7 +665,8 @@ class Search {
     const bool kv = machine_.model() == Model::Kv;
     std::unordered_map<std::int32_t, std::uint32_t> index;  // value id -> requirement slot
     std::vector<std::vector<std::uint32_t>> req_of(n), prod_of(n);
-    std::unordered_map<std::int32_t, std::vector<std::uint32_t>> writers;  // value -> ops setting it
+    std::unordered_map<std::int32_t, std::vector<std::uint32_t>>
+        writers;  // value -> ops setting it
     std::unordered_map<std::string_view, std::vector<std::uint32_t>> appends;  // value -> appends
     std::vector<std::size_t> lengths;
     for (std::size_t o = 0; o < n; ++o) {
@@ -679,7 +704,7 @@ class Search {
       std::uint32_t only_append = kNone;
       if (kv) {
         const std::string v_str = machine_.values().str(v);  // a copy: interning may move nothing,
-        for (std::size_t len : lengths) {                   // but keep it simple and safe
+        for (std::size_t len : lengths) {                    // but keep it simple and safe
           if (len > v_str.size()) break;
           auto it = appends.find(std::string_view(v_str).substr(v_str.size() - len));
           if (it == appends.end()) continue;
@@ -688,7 +713,8 @@ class Search {
         }
         if (producers.size() == 1 && only_append != kNone && v != initial_ && !v_str.empty()) {
           const std::string& suffix = machine_.values().str(ops_[only_append].a);
-          const std::int32_t u = machine_.values().intern(v_str.substr(0, v_str.size() - suffix.size()));
+          const std::int32_t u =
+              machine_.values().intern(v_str.substr(0, v_str.size() - suffix.size()));
           req_of[only_append].push_back(slot(u));
         }
       }
@@ -698,8 +724,8 @@ class Search {
         req_of[producers[0]].push_back(slot(ops_[producers[0]].a));
       for (std::uint32_t o : producers) prod_of[o].push_back(r);
     }
-    auto flatten = [&](std::vector<std::vector<std::uint32_t>>& lists, std::vector<std::uint32_t>& begin,
-                       std::vector<std::uint32_t>& flat) {
+    auto flatten = [&](std::vector<std::vector<std::uint32_t>>& lists,
+                       std::vector<std::uint32_t>& begin, std::vector<std::uint32_t>& flat) {
       begin.assign(n + 1, 0);
       for (std::size_t o = 0; o < n; ++o) {
         std::sort(lists[o].begin(), lists[o].end());
@@ -713,15 +739,18 @@ class Search {
     req_pending_.assign(req_value_.size(), 0);
     prod_pending_.assign(req_value_.size(), 0);
     for (std::size_t o = 0; o < n; ++o) {
-      for (std::uint32_t k = requires_begin_[o]; k < requires_begin_[o + 1]; ++k) ++req_pending_[requires_[k]];
-      for (std::uint32_t k = produces_begin_[o]; k < produces_begin_[o + 1]; ++k) ++prod_pending_[produces_[k]];
+      for (std::uint32_t k = requires_begin_[o]; k < requires_begin_[o + 1]; ++k)
+        ++req_pending_[requires_[k]];
+      for (std::uint32_t k = produces_begin_[o]; k < produces_begin_[o + 1]; ++k)
+        ++prod_pending_[produces_[k]];
     }
     bad_pos_.assign(req_value_.size(), kNone);
     for (std::uint32_t r = 0; r < req_value_.size(); ++r) update_bad(r);
     // slot -> ops requiring it
     requirers_begin_.assign(req_value_.size() + 1, 0);
     for (std::uint32_t r : requires_) ++requirers_begin_[r + 1];
-    for (std::size_t r = 0; r < req_value_.size(); ++r) requirers_begin_[r + 1] += requirers_begin_[r];
+    for (std::size_t r = 0; r < req_value_.size(); ++r)
+      requirers_begin_[r + 1] += requirers_begin_[r];
     requirers_.assign(requires_.size(), 0);
     std::vector<std::uint32_t> fill(requirers_begin_.begin(), requirers_begin_.end() - 1);
     for (std::size_t o = 0; o < n; ++o)
@@ -750,7 +779,8 @@ class Search {
         if ((bits_[b / 64] >> (b % 64)) & 1) continue;  // linearized
         // A read or cas needing it fails; an append or info cas merely can't produce what it
         // should: what it is the last pending producer of is then unproducible too.
-        if (ops_[o].ok && (ops_[o].kind == Kind::Read || ops_[o].kind == Kind::Cas)) best = std::min(best, b);
+        if (ops_[o].ok && (ops_[o].kind == Kind::Read || ops_[o].kind == Kind::Cas))
+          best = std::min(best, b);
         for (std::uint32_t j = produces_begin_[o]; j < produces_begin_[o + 1]; ++j) {
           const std::uint32_t v = produces_[j];
           if (prod_pending_[v] == 1 && req_value_[v] != state) todo.push_back(v);
@@ -828,8 +858,8 @@ class Search {
   const Budget& budget_;
   std::size_t ok_count_ = 0, ok_words_ = 0, words_ = 1;
   bool has_info_ = false;
-  std::vector<std::uint32_t> bit_;     // local op -> bit
-  std::vector<std::uint32_t> bit_op_;  // bit -> local op
+  std::vector<std::uint32_t> bit_;          // local op -> bit
+  std::vector<std::uint32_t> bit_op_;       // bit -> local op
   std::vector<std::uint32_t> twin_before_;  // info op -> previous identical info op
   std::vector<std::uint64_t> zobrist_;
   std::vector<std::uint32_t> next_, prev_, ev_op_, ev_match_;
@@ -837,14 +867,14 @@ class Search {
   std::uint32_t tail_ = 1;
   std::vector<std::uint32_t> call_of_;  // op -> its call event
   Prune prune_ = Prune::Doomed;
-  std::size_t best_depth_ = 0;  // deepest ok_depth of a stored configuration
+  std::size_t best_depth_ = 0;         // deepest ok_depth of a stored configuration
   std::size_t states_cut_at_ = kNone;  // a frontier at that depth may miss states
   std::size_t max_configs_ = 0;
-  std::vector<std::int32_t> req_value_;       // requirement slot -> value id
+  std::vector<std::int32_t> req_value_;                   // requirement slot -> value id
   std::vector<std::uint32_t> requires_begin_, requires_;  // op -> slots it needs
   std::vector<std::uint32_t> produces_begin_, produces_;  // op -> slots it can produce
   std::vector<std::int32_t> req_pending_, prod_pending_;
-  std::vector<std::uint32_t> bad_, bad_pos_;  // slots needed and no longer producible
+  std::vector<std::uint32_t> bad_, bad_pos_;                // slots needed and no longer producible
   std::vector<std::uint32_t> requirers_begin_, requirers_;  // slot -> ops requiring it
   std::vector<std::uint32_t> seen_;
   std::uint32_t stamp_ = 0;
@@ -862,14 +892,14 @@ class Search {
 }  // namespace
 
 SearchRun run_search(Machine& machine, const std::vector<COp>& ops, const History& history,
-                     std::int32_t initial, const Budget& budget, Prune prune, std::size_t max_configs,
-                     bool want_frontier) {
+                     std::int32_t initial, const Budget& budget, Prune prune,
+                     std::size_t max_configs, Frontiers want) {
   Search search(machine, ops, history, initial, budget, prune, max_configs);
   SearchRun run;
   run.outcome = search.run();
   run.reason = search.reason();
   run.explored = search.explored();
-  if (want_frontier && run.outcome != Outcome::Linearizable)
+  if (run.outcome == Outcome::NotLinearizable ? want != Frontiers::None : want == Frontiers::Always)
     run.frontier = search.frontier(run.outcome == Outcome::NotLinearizable);
   return run;
 }

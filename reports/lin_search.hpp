@@ -28,11 +28,13 @@ std::string memory_reason(const Budget& b);
 /// Where a failed search stopped: the op it could not get past, the states before it, and one
 /// linearizable prefix that got there (see lin_search.cpp).
 struct Frontier {
-  std::size_t op = 0;                 // local op that cannot be linearized
-  bool states_complete = true;        // every state at the frontier is listed (or counted)
-  std::vector<std::int32_t> states;   // distinct states at the frontier (capped)
-  std::size_t states_total = 0;       // how many distinct states there were
-  std::vector<std::size_t> prefix;    // local ops, in linearization order
+  std::size_t depth = 0;             // ok ops (in completion order) linearized before it
+  std::size_t op = 0;                // local op that cannot be linearized
+  bool states_complete = true;       // every state at the frontier is listed (or counted)
+  std::vector<std::int32_t> states;  // distinct states at the frontier (capped)
+  std::size_t states_total = 0;      // how many distinct states there were (counting stops at
+                                     // 100000)
+  std::vector<std::size_t> prefix;   // local ops, in linearization order
 };
 
 /// How doomed configurations (where some ok op can never be linearized) are handled: Doomed cuts
@@ -43,19 +45,22 @@ enum class Prune { None, Doomed, Bounded };
 
 enum class Outcome { Linearizable, NotLinearizable, Budget };
 
+/// When SearchRun::frontier is filled in: never; after NotLinearizable; also after Budget (the
+/// frontier of what was explored).
+enum class Frontiers { None, OnFailure, Always };
+
 struct SearchRun {
   Outcome outcome = Outcome::Budget;
   std::string reason;          // Budget: which budget ran out ("" for `max_configs`)
   std::uint64_t explored = 0;  // configurations stored
-  Frontier frontier;           // with `want_frontier`, unless Linearizable
+  Frontier frontier;           // see Frontiers
 };
 
 /// Searches for a linearization of `ops` (compiled by `machine`, in invocation order; `history`
 /// gives their positions) from state `initial`. Past `max_configs` configurations it gives up
-/// (Budget, empty reason). With `want_frontier` and a failed or abandoned search, `frontier` is
-/// filled in (complete only after NotLinearizable).
+/// (Budget, empty reason).
 SearchRun run_search(Machine& machine, const std::vector<COp>& ops, const History& history,
-                     std::int32_t initial, const Budget& budget, Prune prune, std::size_t max_configs,
-                     bool want_frontier);
+                     std::int32_t initial, const Budget& budget, Prune prune,
+                     std::size_t max_configs, Frontiers want);
 
 }  // namespace faultline::lin::detail

@@ -7,14 +7,13 @@
 //                         (the verdict, then on failure the explanation), texts and JSON
 #include "reports/linearizability.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <map>
-#include <unordered_set>
 #include <utility>
-
-#include <fmt/format.h>
 
 #include "reports/lin_model.hpp"
 #include "reports/lin_search.hpp"
@@ -23,10 +22,14 @@ namespace faultline::lin {
 
 const char* to_string(Model model) {
   switch (model) {
-    case Model::Register: return "register";
-    case Model::CasRegister: return "cas-register";
-    case Model::Kv: return "kv";
-    case Model::MultiRegister: return "multi-register";
+    case Model::Register:
+      return "register";
+    case Model::CasRegister:
+      return "cas-register";
+    case Model::Kv:
+      return "kv";
+    case Model::MultiRegister:
+      return "multi-register";
   }
   return "?";
 }
@@ -41,19 +44,26 @@ std::optional<Model> model_from_string(const std::string& name) {
 
 std::vector<std::string> model_functions(Model model) {
   switch (model) {
-    case Model::Register: return {"read", "write"};
-    case Model::CasRegister: return {"read", "write", "cas"};
-    case Model::Kv: return {"get", "put", "append", "cas"};
-    case Model::MultiRegister: return {"txn"};
+    case Model::Register:
+      return {"read", "write"};
+    case Model::CasRegister:
+      return {"read", "write", "cas"};
+    case Model::Kv:
+      return {"get", "put", "append", "cas"};
+    case Model::MultiRegister:
+      return {"txn"};
   }
   return {};
 }
 
 const char* to_string(Verdict verdict) {
   switch (verdict) {
-    case Verdict::Linearizable: return "linearizable";
-    case Verdict::NotLinearizable: return "not linearizable";
-    case Verdict::Unknown: return "unknown";
+    case Verdict::Linearizable:
+      return "linearizable";
+    case Verdict::NotLinearizable:
+      return "not linearizable";
+    case Verdict::Unknown:
+      return "unknown";
   }
   return "?";
 }
@@ -78,8 +88,10 @@ std::string show(const json& v) { return shorten(v.dump()); }
 std::string describe(const Op& op) {
   const bool known = op.status == Op::Status::Ok && op.output_known;
   if (op.f == "read" || op.f == "get")
-    return known ? fmt::format("{} of {}", op.f, show(op.output)) : fmt::format("{} of an unknown value", op.f);
-  if (op.f == "write" || op.f == "put" || op.f == "append") return fmt::format("{} of {}", op.f, show(op.value));
+    return known ? fmt::format("{} of {}", op.f, show(op.output))
+                 : fmt::format("{} of an unknown value", op.f);
+  if (op.f == "write" || op.f == "put" || op.f == "append")
+    return fmt::format("{} of {}", op.f, show(op.value));
   if (op.f == "cas" && op.value.is_array() && op.value.size() == 2) {
     const bool no_match = op.cas_result.has_value() && !*op.cas_result;
     return fmt::format("cas from {} to {}{}", show(op.value[0]), show(op.value[1]),
@@ -96,15 +108,17 @@ std::pair<std::string, std::string> why(const Op& op) {
             fmt::format("which a {} cannot observe", describe(op))};
   if (op.f == "cas" && op.value.is_array() && op.value.size() == 2) {
     if (op.cas_result.has_value() && !*op.cas_result)
-      return {fmt::format("all of which equal the expected value {}, so the compare would have matched",
-                          show(op.value[0])),
-              fmt::format("which equals the expected value {}, so the compare would have matched",
-                          show(op.value[0]))};
+      return {
+          fmt::format("all of which equal the expected value {}, so the compare would have matched",
+                      show(op.value[0])),
+          fmt::format("which equals the expected value {}, so the compare would have matched",
+                      show(op.value[0]))};
     return {fmt::format("none of which is the expected value {} of its compare", show(op.value[0])),
             fmt::format("which is not the expected value {} of its compare", show(op.value[0]))};
   }
   if (op.f == "txn")
-    return {"none of which agrees with the txn's reads", "which does not agree with the txn's reads"};
+    return {"none of which agrees with the txn's reads",
+            "which does not agree with the txn's reads"};
   return {"none of which allows it", "which does not allow it"};
 }
 
@@ -113,7 +127,8 @@ std::string cannot_follow(const Op& op) {
   if (op.f == "read" || op.f == "get") return fmt::format("that a {} cannot observe", describe(op));
   if (op.f == "cas" && op.value.is_array() && op.value.size() == 2) {
     if (op.cas_result.has_value() && !*op.cas_result)
-      return fmt::format("equal to the expected value {} (its compare would have matched)", show(op.value[0]));
+      return fmt::format("equal to the expected value {} (its compare would have matched)",
+                         show(op.value[0]));
     return fmt::format("other than the expected value {} of its compare", show(op.value[0]));
   }
   if (op.f == "txn") return "that disagrees with the txn's reads";
@@ -129,44 +144,50 @@ std::string explanation_text(const History& history, Model model, const Explanat
   const Op& op = history.ops[e.op];
   std::string where = fmt::format("history line {}", op.invoke_line);
   if (op.invoke_time != 0 || op.complete_time != 0)
-    where += fmt::format(", invoked at {:.6g} s, completed at {:.6g} s", op.invoke_time, op.complete_time);
+    where += fmt::format(", invoked at {:.6g} s, completed at {:.6g} s", op.invoke_time,
+                         op.complete_time);
   const std::string subject = model == Model::MultiRegister ? "the registers"
                               : model == Model::Kv ? fmt::format("key {}", e.key.value_or("\"\""))
                                                    : "the register";
   std::vector<std::string> shown;
   for (const auto& s : e.states) shown.push_back(show(s));
   std::string list = fmt::format("{}", fmt::join(shown, ", "));
-  if (states_total > shown.size()) list += fmt::format(" (first {} of {})", shown.size(), states_total);
+  if (states_total > shown.size())
+    list += fmt::format(" (first {} of {})", shown.size(), states_total);
   const auto [plural, singular] = why(op);
   const bool one = states_total == 1;
   const std::string prefix =
-      e.prefix.empty() ? "No op can be ordered before it"
-                       : fmt::format("The ops before it can be ordered (longest linearizable prefix: {} op{})",
-                                     e.prefix.size(), e.prefix.size() == 1 ? "" : "s");
+      e.prefix.empty()
+          ? "No op can be ordered before it"
+          : fmt::format("The ops before it can be ordered (longest linearizable prefix: {} op{})",
+                        e.prefix.size(), e.prefix.size() == 1 ? "" : "s");
   std::string text = fmt::format("Not linearizable{}: process {}'s {} ({}) cannot be linearized",
-                                 e.key ? fmt::format(" (key {})", *e.key) : std::string(), op.process,
-                                 describe(op), where);
+                                 e.key ? fmt::format(" (key {})", *e.key) : std::string(),
+                                 op.process, describe(op), where);
   if (!states_complete) {
     // Not every state at the frontier was enumerated: examples only.
-    text += fmt::format(". {}, but every such order leaves {} in a state {}, such as {}.", prefix, subject,
-                        cannot_follow(op), list);
+    text += fmt::format(". {}, but every such order leaves {} in a state {}, such as {}.", prefix,
+                        subject, cannot_follow(op), list);
   } else if (e.prefix.empty()) {
-    text += one ? fmt::format(". {}, and {} is then in state {}, {}.", prefix, subject, list, singular)
-                : fmt::format(". {}, and {} is then in one of these states: {} — {}.", prefix, subject, list,
-                              plural);
+    text +=
+        one ? fmt::format(". {}, and {} is then in state {}, {}.", prefix, subject, list, singular)
+            : fmt::format(". {}, and {} is then in one of these states: {} — {}.", prefix, subject,
+                          list, plural);
   } else {
-    text += one ? fmt::format(". {}, but every such order leaves {} in state {}, {}.", prefix, subject, list,
-                              singular)
-                : fmt::format(". {}, but every such order leaves {} in one of these states: {} — {}.", prefix,
-                              subject, list, plural);
+    text +=
+        one ? fmt::format(". {}, but every such order leaves {} in state {}, {}.", prefix, subject,
+                          list, singular)
+            : fmt::format(". {}, but every such order leaves {} in one of these states: {} — {}.",
+                          prefix, subject, list, plural);
   }
   if (!e.prefix.empty()) {
     const std::size_t last = std::min<std::size_t>(e.prefix.size(), 5);
     std::vector<std::string> tail;
     for (std::size_t i = e.prefix.size() - last; i < e.prefix.size(); ++i)
       tail.push_back(op_short(history.ops[e.prefix[i]]));
-    text += fmt::format("\n{} of that prefix: {}.", last == e.prefix.size() ? "The ops" : "The last ops",
-                        fmt::join(tail, "; "));
+    text +=
+        fmt::format("\n{} of that prefix: {}.",
+                    last == e.prefix.size() ? "The ops" : "The last ops", fmt::join(tail, "; "));
   }
   return text;
 }
@@ -223,9 +244,11 @@ json Result::to_json(const History& history) const {
     ex["states"] = e.states;
     ex["prefix_length"] = e.prefix.size();
     json prefix = json::array();
-    const std::size_t from = e.prefix.size() > kMaxPrefixJson ? e.prefix.size() - kMaxPrefixJson : 0;
+    const std::size_t from =
+        e.prefix.size() > kMaxPrefixJson ? e.prefix.size() - kMaxPrefixJson : 0;
     for (std::size_t i = from; i < e.prefix.size(); ++i)
-      if (e.prefix[i] < history.ops.size()) prefix.push_back(op_json(history.ops[e.prefix[i]], false));
+      if (e.prefix[i] < history.ops.size())
+        prefix.push_back(op_json(history.ops[e.prefix[i]], false));
     ex["prefix"] = std::move(prefix);
     ex["text"] = e.text;
     j["explanation"] = std::move(ex);
@@ -258,18 +281,20 @@ Result check(const History& history, const Options& options) {
     std::vector<COp> ops;
     ops.reserve(part.ops.size());
     for (std::size_t i : part.ops) {
-      const Op& op = history.ops[i];
-      if (op.status == Op::Status::Info && is_pure_read(op)) continue;
       COp c;
-      if (auto error = compile(op, i, machine, c)) {
+      if (auto error = compile(history.ops[i], i, machine, c)) {
         result.reason = *error;
         return finish(Verdict::Unknown);
       }
+      // A read that did not complete constrains nothing: left out.
+      if (!c.ok && c.preserving) continue;
       ops.push_back(c);
     }
     std::int32_t initial = 0;
     switch (options.model) {
-      case Model::Kv: initial = machine.values().intern(""); break;
+      case Model::Kv:
+        initial = machine.values().intern("");
+        break;
       case Model::MultiRegister: {
         // Keys start as options.initial[key] when it is an object holding that key, else null.
         if (options.initial.is_object())
@@ -283,11 +308,13 @@ Result check(const History& history, const Options& options) {
         initial = machine.intern_state(s);
         break;
       }
-      default: initial = machine.values().intern(canonical(options.initial)); break;
+      default:
+        initial = machine.values().intern(canonical(options.initial));
+        break;
     }
     ++result.partitions;
-    const SearchRun verdict =
-        run_search(machine, ops, history, initial, budget, Prune::Doomed, kNone, false);
+    SearchRun verdict = run_search(machine, ops, history, initial, budget, Prune::Doomed, kNone,
+                                   Frontiers::OnFailure);
     result.states_explored += verdict.explored;
     if (verdict.outcome == Outcome::Budget) {
       unknown = true;
@@ -295,20 +322,25 @@ Result check(const History& history, const Options& options) {
       continue;
     }
     if (verdict.outcome == Outcome::Linearizable) continue;
-    // Not linearizable. The verdict search cut every doomed configuration, so what it explored
-    // says little about where an exhaustive search (Knossos') would stop. Search again, cutting
-    // only what cannot move that frontier, to find the op Knossos blames. Past its cap (or the
-    // time budget) the deepest frontier it explored stands, with example states.
-    const SearchRun full =
-        run_search(machine, ops, history, initial, budget, Prune::Bounded, kExplanationConfigs, true);
+    // Not linearizable. The verdict search cut every doomed configuration, so its frontier only
+    // bounds where an exhaustive search (Knossos') would stop. Search again, cutting only what
+    // cannot move that frontier, to find the op Knossos blames. Past its cap (or the time
+    // budget), the deeper of the two partial frontiers stands, with example states.
+    SearchRun full = run_search(machine, ops, history, initial, budget, Prune::Bounded,
+                                kExplanationConfigs, Frontiers::Always);
     result.states_explored += full.explored;
+    if (full.outcome != Outcome::NotLinearizable && verdict.frontier.depth > full.frontier.depth) {
+      full.frontier = std::move(verdict.frontier);
+      full.frontier.states_complete = false;
+    }
     const Frontier& frontier = full.frontier;
     Explanation e;
     e.op = ops[frontier.op].index;
     e.key = part.key;
     for (auto s : frontier.states) e.states.push_back(machine.state_json(s));
     for (auto p : frontier.prefix) e.prefix.push_back(ops[p].index);
-    e.text = explanation_text(history, options.model, e, frontier.states_total, frontier.states_complete);
+    e.text = explanation_text(history, options.model, e, frontier.states_total,
+                              frontier.states_complete);
     result.explanation = std::move(e);
     result.reason.clear();
     return finish(Verdict::NotLinearizable);

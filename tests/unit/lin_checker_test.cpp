@@ -114,7 +114,8 @@ TEST(LinModel, NamesRoundTrip) {
     EXPECT_EQ(model_from_string(to_string(m)), m);
   EXPECT_FALSE(model_from_string("registers").has_value());
   EXPECT_EQ(model_functions(Model::Register), (std::vector<std::string>{"read", "write"}));
-  EXPECT_EQ(model_functions(Model::CasRegister), (std::vector<std::string>{"read", "write", "cas"}));
+  EXPECT_EQ(model_functions(Model::CasRegister),
+            (std::vector<std::string>{"read", "write", "cas"}));
   EXPECT_EQ(model_functions(Model::Kv), (std::vector<std::string>{"get", "put", "append", "cas"}));
   EXPECT_EQ(model_functions(Model::MultiRegister), (std::vector<std::string>{"txn"}));
   EXPECT_STREQ(to_string(Verdict::Linearizable), "linearizable");
@@ -128,7 +129,8 @@ TEST(LinModel, UnknownFunctionIsReportedNotThrown) {
   b.ok(x);
   const Result r = check(b.build(), opts(Model::Register, 0));
   EXPECT_EQ(r.verdict, Verdict::Unknown);
-  EXPECT_NE(r.reason.find("'increment' is not an operation of the register model"), std::string::npos)
+  EXPECT_NE(r.reason.find("'increment' is not an operation of the register model"),
+            std::string::npos)
       << r.reason;
 }
 
@@ -362,7 +364,8 @@ TEST(LinCasRegister, CasOkRequiresMatch) {
     b.ok(c, nullptr, true);
     const Result r = check(b.build(), opts(Model::CasRegister, 0));
     ASSERT_EQ(r.verdict, Verdict::NotLinearizable);
-    EXPECT_NE(r.explanation->text.find("expected value 1"), std::string::npos) << r.explanation->text;
+    EXPECT_NE(r.explanation->text.find("expected value 1"), std::string::npos)
+        << r.explanation->text;
   }
   {  // absent result means matched
     Builder b;
@@ -475,6 +478,50 @@ TEST(LinKv, PutAndCasOnStrings) {
   EXPECT_EQ(verdict(b.build(), opts(Model::Kv)), Verdict::Linearizable);
 }
 
+TEST(LinKv, TimedOutAppendAndCasMayLandLateButOnlyOnTheRightValue) {
+  const std::string k = "k";
+  auto put = [&](Builder& b, std::int64_t p, const std::string& v) {
+    b.ok(b.invoke(p, "put", v, k));
+  };
+  auto get = [&](Builder& b, std::int64_t p, const std::string& v) {
+    b.ok(b.invoke(p, "get", nullptr, k), v);
+  };
+  {  // the append lands after a read that did not see it
+    Builder b;
+    put(b, 1, "v1");
+    b.info(b.invoke(2, "append", "a1", k));
+    get(b, 3, "v1");
+    get(b, 3, "v1a1");
+    EXPECT_EQ(verdict(b.build(), opts(Model::Kv)), Verdict::Linearizable);
+  }
+  {  // ... but it can only have extended v1, which is gone once v2 is put
+    Builder b;
+    put(b, 1, "v1");
+    b.info(b.invoke(2, "append", "a1", k));
+    put(b, 1, "v2");
+    get(b, 3, "v1a1");
+    const Result r = check(b.build(), opts(Model::Kv));
+    ASSERT_EQ(r.verdict, Verdict::NotLinearizable);
+    EXPECT_EQ(r.explanation->op, 3u);
+  }
+  {  // a timed-out cas is the only way to "c": it needs "v1" when it lands
+    Builder b;
+    put(b, 1, "v1");
+    b.info(b.invoke(2, "cas", json::array({"v1", "c"}), k));
+    get(b, 3, "v1");
+    get(b, 3, "c");
+    EXPECT_EQ(verdict(b.build(), opts(Model::Kv)), Verdict::Linearizable);
+  }
+  {
+    Builder b;
+    put(b, 1, "v1");
+    b.info(b.invoke(2, "cas", json::array({"v1", "c"}), k));
+    put(b, 1, "v2");
+    get(b, 3, "c");
+    EXPECT_EQ(verdict(b.build(), opts(Model::Kv)), Verdict::NotLinearizable);
+  }
+}
+
 TEST(LinMultiRegister, TxnsAreAtomic) {
   const json initial = {{"x", 0}, {"y", 0}};
   auto txn = [](json ops) { return ops; };
@@ -498,11 +545,13 @@ TEST(LinMultiRegister, TxnsAreAtomic) {
     ASSERT_EQ(res.verdict, Verdict::NotLinearizable);
     EXPECT_EQ(res.explanation->op, 1u);
     // the longest prefix (the write txn) first
-    EXPECT_EQ(res.explanation->states, (std::vector<json>{{{"x", 1}, {"y", 2}}, {{"x", 0}, {"y", 0}}}));
+    EXPECT_EQ(res.explanation->states,
+              (std::vector<json>{{{"x", 1}, {"y", 2}}, {{"x", 0}, {"y", 0}}}));
   }
   {  // reads see the txn's own earlier writes; a nil read matches anything; missing keys are null
     Builder b;
-    const auto t = b.invoke(1, "txn", txn({{"write", "x", 5}, {"read", "x", nullptr}, {"read", "z", nullptr}}));
+    const auto t = b.invoke(
+        1, "txn", txn({{"write", "x", 5}, {"read", "x", nullptr}, {"read", "z", nullptr}}));
     b.ok(t, txn({{"write", "x", 5}, {"read", "x", 5}, {"read", "z", nullptr}}));
     const auto u = b.invoke(1, "txn", txn({{"read", "y", nullptr}, {"read", "x", nullptr}}));
     b.ok(u, txn({{"read", "y", nullptr}, {"read", "x", 5}}));
@@ -539,19 +588,24 @@ TEST(LinExplanation, RethinkFailMinimal) {
     EXPECT_EQ(h.ops[e.op].complete_index, 4u);
     EXPECT_EQ(e.states, (std::vector<json>{4, 0}));  // the longest prefix's state first
     EXPECT_EQ(e.prefix, (std::vector<std::size_t>{0, 2}));
-    EXPECT_EQ(e.text.substr(0, e.text.find('\n')),
-              "Not linearizable: process 1's read of 3 (history line 3, invoked at 0.003 s, completed "
-              "at 0.005 s) cannot be linearized. The ops before it can be ordered (longest linearizable "
-              "prefix: 2 ops), but every such order leaves the register in one of these states: 4, 0 — "
-              "none of which a read of 3 can observe.");
+    EXPECT_EQ(
+        e.text.substr(0, e.text.find('\n')),
+        "Not linearizable: process 1's read of 3 (history line 3, invoked at 0.003 s, completed "
+        "at 0.005 s) cannot be linearized. The ops before it can be ordered (longest linearizable "
+        "prefix: 2 ops), but every such order leaves the register in one of these states: 4, 0 — "
+        "none of which a read of 3 can observe.");
 
     const json j = r.to_json(h);
     EXPECT_EQ(j["verdict"], "not linearizable");
     EXPECT_FALSE(j.contains("reason"));
     EXPECT_EQ(j["partitions"], 1);
-    EXPECT_EQ(j["explanation"]["op"],
-              (json{{"process", 1}, {"f", "read"}, {"value", nullptr}, {"output", 3}, {"index", 2},
-                    {"line", 3}, {"time", 0.003}}));
+    EXPECT_EQ(j["explanation"]["op"], (json{{"process", 1},
+                                            {"f", "read"},
+                                            {"value", nullptr},
+                                            {"output", 3},
+                                            {"index", 2},
+                                            {"line", 3},
+                                            {"time", 0.003}}));
     EXPECT_EQ(j["explanation"]["states"], json::array({4, 0}));
     EXPECT_EQ(j["explanation"]["prefix_length"], 2);
     EXPECT_EQ(j["explanation"]["prefix"],
@@ -581,9 +635,29 @@ TEST(LinExplanation, EarliestReturningOpAtTheDeepestFrontier) {
   EXPECT_EQ(r.explanation->op, b.index[late]);
   EXPECT_EQ(r.explanation->states, (std::vector<json>{2}));
   EXPECT_EQ(r.explanation->prefix, (std::vector<std::size_t>{1, 2, 0}));
-  EXPECT_NE(r.explanation->text.find("leaves the register in state 2, which a read of 0 cannot observe"),
-            std::string::npos)
+  EXPECT_NE(
+      r.explanation->text.find("leaves the register in state 2, which a read of 0 cannot observe"),
+      std::string::npos)
       << r.explanation->text;
+}
+
+TEST(LinExplanation, JsonOfOtherVerdicts) {
+  Builder b;
+  b.write(1, 1);
+  b.read(2, 1);
+  const History h = b.build();
+  const json ok = check(h, opts(Model::Register, 0)).to_json(h);
+  EXPECT_EQ(ok["verdict"], "linearizable");
+  EXPECT_FALSE(ok.contains("reason"));
+  EXPECT_FALSE(ok.contains("explanation"));
+  EXPECT_EQ(ok["partitions"], 1);
+  EXPECT_GE(ok["states_explored"].get<int>(), 2);
+  Options o = opts(Model::Register, 0);
+  o.memory_limit_bytes = 1;
+  const json unknown = check(h, o).to_json(h);
+  EXPECT_EQ(unknown["verdict"], "unknown");
+  EXPECT_EQ(unknown["reason"], "memory budget of 1 byte exhausted");
+  EXPECT_FALSE(unknown.contains("explanation"));
 }
 
 TEST(LinExplanation, DeterministicAcrossRuns) {
@@ -799,7 +873,8 @@ Brute brute_force(const History& h, bool kv, json initial) {
       const Op& op = h.ops[i];
       bool blocked = false;
       for (std::size_t q = 0; q < n; ++q)
-        if (!placed[q] && h.ops[q].status == Op::Status::Ok && h.ops[q].complete_index < op.invoke_index)
+        if (!placed[q] && h.ops[q].status == Op::Status::Ok &&
+            h.ops[q].complete_index < op.invoke_index)
           blocked = true;
       if (blocked) continue;
       State t = s;
@@ -864,10 +939,13 @@ TEST(LinProperty, AgreesWithBruteForceOnSmallRandomHistories) {
     g.multi = round % 8 == 2;
     g.processes = 2 + static_cast<int>(rng() % 3);
     g.ops = 3 + static_cast<int>(rng() % 5);  // <= 7 ops
-    const json initial = g.kv ? json(nullptr)
+    const json initial = g.kv      ? json(nullptr)
                          : g.multi ? json{{"x", 0}, {"y", 0}}
                                    : json(static_cast<int>(rng() % 2));
-    Options o = opts(g.kv ? Model::Kv : g.multi ? Model::MultiRegister : Model::CasRegister, initial);
+    Options o = opts(g.kv      ? Model::Kv
+                     : g.multi ? Model::MultiRegister
+                               : Model::CasRegister,
+                     initial);
     History h = generate(rng, g, initial);
     ASSERT_EQ(check(h, o).verdict, Verdict::Linearizable) << round;
     ASSERT_TRUE(brute_force(h, g.kv, initial).linearizable) << round;
@@ -904,7 +982,8 @@ bool reference_linearizable(const History& h, bool kv, const json& initial) {
       const Op& op = h.ops[i];
       bool blocked = false;
       for (std::size_t q = 0; q < n && !blocked; ++q)
-        blocked = !placed[q] && h.ops[q].status == Op::Status::Ok && h.ops[q].complete_index < op.invoke_index;
+        blocked = !placed[q] && h.ops[q].status == Op::Status::Ok &&
+                  h.ops[q].complete_index < op.invoke_index;
       if (blocked) continue;
       const bool ok = op.status == Op::Status::Ok;
       json next = state;
@@ -956,16 +1035,20 @@ TEST(LinProperty, AgreesWithAReferenceSearchOnMediumRandomHistories) {
     g.processes = 2 + static_cast<int>(rng() % 4);
     g.ops = 20 + static_cast<int>(rng() % 21);
     g.info_p = 0.1;
-    const json initial = g.kv ? json(nullptr)
+    const json initial = g.kv      ? json(nullptr)
                          : g.multi ? json{{"x", 0}, {"y", 0}}
                                    : json(static_cast<int>(rng() % 2));
-    Options o = opts(g.kv ? Model::Kv : g.multi ? Model::MultiRegister : Model::CasRegister, initial);
+    Options o = opts(g.kv      ? Model::Kv
+                     : g.multi ? Model::MultiRegister
+                               : Model::CasRegister,
+                     initial);
     History h = generate(rng, g, initial);
     ASSERT_EQ(check(h, o).verdict, Verdict::Linearizable) << round;
     if (!corrupt(rng, h, g.kv)) continue;
     const bool expected = reference_linearizable(h, g.kv, initial);
     const Result r = check(h, o);
-    ASSERT_EQ(r.verdict, expected ? Verdict::Linearizable : Verdict::NotLinearizable) << "round " << round;
+    ASSERT_EQ(r.verdict, expected ? Verdict::Linearizable : Verdict::NotLinearizable)
+        << "round " << round;
     violations += !expected;
   }
   EXPECT_GT(violations, 60);
@@ -1008,7 +1091,8 @@ TEST(LinBudget, TinyTimeoutReturnsUnknownQuickly) {
   o.timeout_s = 0.05;
   const auto t0 = std::chrono::steady_clock::now();
   const Result r = check(h, o);
-  const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  const double elapsed =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   EXPECT_EQ(r.verdict, Verdict::Unknown);
   EXPECT_EQ(r.reason, "time budget of 0.05 s exhausted");
   EXPECT_LT(elapsed, 1.0);
@@ -1060,10 +1144,14 @@ TEST(LinBudget, KvReportsAViolationEvenIfAnotherKeyRanOutOfBudget) {
 // Knossos' reference histories, when the EDN reader (reports/history_io.hpp) is built.
 
 #ifdef FAULTLINE_LIN_HAVE_READER
+/// tests/data/knossos (a copy of Knossos' data/), or $FAULTLINE_KNOSSOS_DATA.
 std::string knossos(const std::string& rel) {
-  const char* env = std::getenv("FAULTLINE_KNOSSOS_DATA");
-  const std::string root = env ? env : "/work/shared/data/knossos";
-  return root + "/" + rel;
+  if (const char* env = std::getenv("FAULTLINE_KNOSSOS_DATA")) return std::string(env) + "/" + rel;
+#ifdef FAULTLINE_SOURCE_DIR
+  return std::string(FAULTLINE_SOURCE_DIR) + "/tests/data/knossos/" + rel;
+#else
+  return "tests/data/knossos/" + rel;
+#endif
 }
 
 TEST(LinKnossos, BadHistoriesBlameTheSameOpAsKnossos) {
@@ -1089,6 +1177,27 @@ TEST(LinKnossos, BadHistoriesBlameTheSameOpAsKnossos) {
     EXPECT_EQ(op.process, c.process) << c.file;
     EXPECT_EQ(op.complete_index, c.index) << c.file;
   }
+}
+
+TEST(LinKnossos, EveryReferenceHistoryGetsItsVerdict) {
+  const std::string root = knossos("");
+  if (!std::filesystem::exists(root + "cas-register")) {
+    GTEST_SKIP() << "no " << root;
+  }
+  int files = 0;
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(root)) {
+    const std::string path = entry.path().string();
+    if (entry.path().extension() != ".edn") continue;
+    const bool multi = path.find("multi-register") != std::string::npos;
+    const Options o =
+        multi ? opts(Model::MultiRegister, {{"x", 0}, {"y", 0}}) : opts(Model::CasRegister, 0);
+    const Result r = check(read_history_file(path, o.model), o);
+    const bool bad = path.find("/bad/") != std::string::npos;
+    EXPECT_EQ(r.verdict, bad ? Verdict::NotLinearizable : Verdict::Linearizable) << path;
+    EXPECT_LT(r.wall_time_s, 1.0) << path;
+    ++files;
+  }
+  EXPECT_EQ(files, 121);
 }
 #endif
 
