@@ -147,11 +147,8 @@ class NodeRuntime final : public NodeHandle {
   void poke(int control) override {
     if (!up()) return;
     NodeSlot& slot = ctx_.slot(id_);
-    auto* packet = new PacketT;
-    packet->kind = PacketT::Kind::Control;
+    auto* packet = local_packet(PacketT::Kind::Control);
     packet->control = control;
-    packet->to_incarnation = slot.incarnation;
-    packet->envelope.from = packet->envelope.to = id_;
     // From a throw-away actor on the node's host: the loopback route makes it instant.
     auto* mailbox = slot.mailbox;
     simgrid::s4u::Actor::create("poke", ctx_.platform.host(id_), [mailbox, packet] {
@@ -283,13 +280,19 @@ class NodeRuntime final : public NodeHandle {
     out_.clear();
   }
 
+  /// A node-local notification for this incarnation (a finished job, a control poke).
+  PacketT* local_packet(typename PacketT::Kind kind) const {
+    auto* packet = new PacketT;
+    packet->kind = kind;
+    packet->to_incarnation = ctx_.slot(id_).incarnation;
+    packet->envelope.from = packet->envelope.to = id_;
+    return packet;
+  }
+
   void start_job(JobId job, double flops, std::uint64_t bytes, bool write) {
     NodeSlot& slot = ctx_.slot(id_);
-    auto* packet = new PacketT;
-    packet->kind = PacketT::Kind::JobDone;
+    auto* packet = local_packet(PacketT::Kind::JobDone);
     packet->job = job;
-    packet->to_incarnation = slot.incarnation;
-    packet->envelope.from = packet->envelope.to = id_;
     auto* mailbox = slot.mailbox;
     auto* disk = ctx_.platform.disk(id_);
     auto helper = simgrid::s4u::Actor::create(
