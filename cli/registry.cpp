@@ -40,7 +40,8 @@ std::vector<ProtocolInfo> build_protocols() {
       {"first_leader_ms", "time until the first leader was elected", false},
       {"unavailable_ms", "total time without a leader able to commit", false},
       {"rpcs.request_vote", "RequestVote messages sent", false},
-      {"rpcs.append_entries", "AppendEntries messages sent", false},
+      {"rpcs.append_entries", "AppendEntries messages sent that carry log entries", false},
+      {"rpcs.heartbeat", "AppendEntries messages sent without entries (heartbeats, probes)", false},
       {"rpcs.client_request", "client requests sent", false},
       {"rpcs.request_vote_reply", "RequestVote replies sent", false},
       {"rpcs.append_entries_reply", "AppendEntries replies sent", false},
@@ -55,6 +56,8 @@ std::vector<ProtocolInfo> build_protocols() {
        false},
   };
   raft.workload_ops = {"get", "put", "append", "cas"};
+  raft.message_kinds = {"request_vote",         "request_vote_reply", "append_entries", "heartbeat",
+                        "append_entries_reply", "client_request",     "client_reply"};
   all.push_back(raft);
 
   for (const auto& [name, summary] : std::vector<std::pair<std::string, std::string>>{

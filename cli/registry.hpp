@@ -32,6 +32,7 @@ struct ProtocolInfo {
   std::vector<std::string> default_checks;
   std::vector<MetricSpec> metrics;  // protocol metrics, beyond common_metrics()
   std::vector<std::string> workload_ops;  // operations allowed in workload.mix
+  std::vector<std::string> message_kinds;  // names for network `kinds:` and `rpcs.<kind>`
 };
 
 const std::vector<ProtocolInfo>& protocols();

@@ -42,6 +42,8 @@ const char* to_string(FaultKind kind) {
       return "network";
     case FaultKind::Elect:
       return "elect";
+    case FaultKind::Heartbeat:
+      return "heartbeat";
     case FaultKind::Nemesis:
       return "nemesis";
   }

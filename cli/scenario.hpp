@@ -84,7 +84,9 @@ struct TargetSpec {
   SourceLoc loc;
 };
 
-enum class FaultKind { Crash, Restart, Partition, Isolate, Cut, Heal, Slow, Network, Elect, Nemesis };
+enum class FaultKind {
+  Crash, Restart, Partition, Isolate, Cut, Heal, Slow, Network, Elect, Heartbeat, Nemesis
+};
 const char* to_string(FaultKind kind);
 
 struct SlowSpec {
@@ -107,6 +109,7 @@ struct NetworkSpec {
   std::optional<double> duplicate;
   std::optional<DurationRange> delay;
   std::optional<LongDelay> long_delay;
+  std::vector<std::string> kinds;          // message kinds it applies to; empty: every kind
 };
 
 struct NemesisSpec {
@@ -120,7 +123,7 @@ struct FaultSpec {
   FaultKind kind = FaultKind::Crash;
   DurationRange at;             // lo == hi when fixed
   std::optional<Duration> for_duration;
-  TargetSpec target;            // crash, restart, isolate, heal, elect
+  TargetSpec target;            // crash, restart, isolate, heal, elect, heartbeat
   std::vector<TargetSpec> groups;  // partition
   std::optional<TargetSpec> cut_from, cut_to;
   SlowSpec slow;

@@ -45,11 +45,11 @@ const std::vector<std::string> kWorkloadKeys = {
     "clients", "ops", "rate", "mix", "keys", "rpc_timeout", "client_timeout", "start"};
 const std::vector<std::string> kFaultKindNames = {"crash", "restart", "partition", "isolate",
                                                   "cut",   "heal",    "slow",      "network",
-                                                  "elect", "nemesis"};
+                                                  "elect", "heartbeat", "nemesis"};
 const std::vector<std::string> kCutKeys = {"from", "to"};
 const std::vector<std::string> kSlowKeys = {"node", "cpu", "disk", "latency"};
-const std::vector<std::string> kNetworkKeys = {"from",      "to",    "drop",
-                                               "duplicate", "delay", "long_delay"};
+const std::vector<std::string> kNetworkKeys = {"from",  "to",         "drop", "duplicate",
+                                               "delay", "long_delay", "kinds"};
 const std::vector<std::string> kLongDelayKeys = {"p", "delay"};
 const std::vector<std::string> kNemesisKeys = {"faults", "every", "until"};
 const std::vector<std::string> kNemesisFaults = {"crash", "restart", "partition"};
@@ -909,6 +909,7 @@ class Loader {
         f.target = target(body, body_path, true);
         break;
       case FaultKind::Elect:
+      case FaultKind::Heartbeat:
         f.target = target(body, body_path, false);
         break;
       case FaultKind::Partition:
@@ -944,6 +945,9 @@ class Loader {
           break;
         case FaultKind::Elect:
           why = "elect undoes nothing";
+          break;
+        case FaultKind::Heartbeat:
+          why = "heartbeat undoes nothing";
           break;
         case FaultKind::Nemesis:
           why = "nemesis undoes its faults itself at 'until'";
@@ -1053,6 +1057,23 @@ class Loader {
       l.delay = range(require(*v, "delay", ld, "e.g. 'delay: [200ms, 2200ms]'"), child(ld, "delay"),
                       Sign::NonNegative, false);
       n.long_delay = l;
+    }
+    if (const Node* v = node.find("kinds")) {
+      const std::string kinds_path = child(path, "kinds");
+      if (protocol_->message_kinds.empty()) {
+        fail(*v, fmt::format("{}: protocol '{}' does not name its message kinds", kinds_path,
+                             protocol_->name),
+             "remove 'kinds'");
+      }
+      if (v->is_sequence() && v->items.empty()) {
+        fail(*v, fmt::format("{}: expected at least one of {}", kinds_path,
+                             join(protocol_->message_kinds)));
+      }
+      for (const Node* item : string_items(*v)) {
+        std::string k = choice(*item, kinds_path, protocol_->message_kinds);
+        if (contains(n.kinds, k)) fail(*item, fmt::format("{}: '{}' is listed twice", kinds_path, k));
+        n.kinds.push_back(std::move(k));
+      }
     }
     return n;
   }

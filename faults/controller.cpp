@@ -268,11 +268,14 @@ void Controller::fire(const FaultSpec& fault) {
         });
       return;
     }
-    case FaultKind::Elect: {
+    case FaultKind::Elect:
+    case FaultKind::Heartbeat: {
+      const bool elect = fault.kind == FaultKind::Elect;
+      const int control = elect ? world_.elect_control() : world_.heartbeat_control();
       const auto target = resolve(fault.target);
-      record(fault, "elect", world_.elect_control() < 0 ? std::vector<NodeId>{} : target);
-      if (world_.elect_control() >= 0)
-        for (NodeId id : target) world_.node(id).poke(world_.elect_control());
+      record(fault, elect ? "elect" : "heartbeat", control < 0 ? std::vector<NodeId>{} : target);
+      if (control >= 0)
+        for (NodeId id : target) world_.node(id).poke(control);
       return;
     }
     case FaultKind::Nemesis: {
@@ -301,21 +304,57 @@ void Controller::apply_network(const NetworkSpec& spec) {
       s.long_delay = spec.long_delay->delay;
     }
   };
-  if (!spec.from && !spec.to) {
-    update(settings.global);
-    for (auto& [link, s] : settings.per_link) update(s);
+  // A fault updates every entry it covers, the more specific ones included (a global drop also
+  // changes links and kinds set apart earlier); a new entry starts from what applied before.
+  const bool all_links = !spec.from && !spec.to;
+  std::vector<NodeId> from, to;
+  if (!all_links) {
+    from = spec.from ? resolve(*spec.from) : world_.servers();
+    to = spec.to ? resolve(*spec.to) : world_.servers();
+  }
+  auto covered = [&](NodeId a, NodeId b) {
+    return all_links || (std::find(from.begin(), from.end(), a) != from.end() &&
+                         std::find(to.begin(), to.end(), b) != to.end());
+  };
+  auto kind_listed = [&](const std::string& k) {
+    return spec.kinds.empty() || std::find(spec.kinds.begin(), spec.kinds.end(), k) != spec.kinds.end();
+  };
+  for (auto& [key, s] : settings.per_link_kind)
+    if (covered(std::get<0>(key), std::get<1>(key)) && kind_listed(std::get<2>(key))) update(s);
+  if (spec.kinds.empty()) {
+    if (all_links) update(settings.global);
+    for (auto& [k, s] : settings.per_kind)
+      if (all_links) update(s);
+    for (auto& [link, s] : settings.per_link)
+      if (covered(link.first, link.second)) update(s);
+    if (all_links) return;
+    for (NodeId a : from)
+      for (NodeId b : to) {
+        if (a == b || settings.per_link.count({a, b})) continue;
+        auto& s = settings.per_link.emplace(std::make_pair(a, b), ctx_.network.link(a, b)).first->second;
+        update(s);
+      }
     return;
   }
-  const auto from = spec.from ? resolve(*spec.from) : world_.servers();
-  const auto to = spec.to ? resolve(*spec.to) : world_.servers();
-  for (NodeId a : from)
-    for (NodeId b : to) {
-      if (a == b) continue;
-      auto it = settings.per_link.find({a, b});
-      if (it == settings.per_link.end())
-        it = settings.per_link.emplace(std::make_pair(a, b), settings.global).first;
-      update(it->second);
+  // `kinds:` given: only entries for those kinds change. Links set apart earlier get a per-link
+  // entry for the kind, so the most specific entry a message is judged by sees this fault too.
+  for (const std::string& k : spec.kinds) {
+    std::vector<sim::NetworkFaults::Link> links;
+    if (all_links) {
+      update(settings.per_kind.emplace(k, settings.global).first->second);
+      for (const auto& [link, s] : settings.per_link) links.push_back(link);
+    } else {
+      for (NodeId a : from)
+        for (NodeId b : to)
+          if (a != b) links.emplace_back(a, b);
     }
+    for (const auto& [a, b] : links) {
+      if (settings.per_link_kind.count({a, b, k})) continue;
+      const sim::LinkSettings before = ctx_.network.link(a, b, k);
+      update(settings.per_link_kind.emplace(sim::NetworkFaults::LinkKind{a, b, k}, before)
+                 .first->second);
+    }
+  }
 }
 
 void Controller::nemesis_tick(const FaultSpec& fault) {

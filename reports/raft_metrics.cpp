@@ -116,7 +116,7 @@ nlohmann::json raft_metrics(const RunRecord& record) {
 
   nlohmann::json rpcs = nlohmann::json::object();
   for (const auto& [kind, n] : record.messages_sent) rpcs[kind] = n;
-  for (const char* k : {"request_vote", "append_entries", "client_request"})
+  for (const char* k : {"request_vote", "append_entries", "heartbeat", "client_request"})
     if (!rpcs.contains(k)) rpcs[k] = 0;
 
   return {{"leader_changes", std::max<std::int64_t>(0, elections - 1)},

@@ -43,21 +43,30 @@ bool NetworkFaults::blocked(NodeId from, NodeId to) const {
   return !block_count_.empty() && block_count_.count({from, to}) != 0;
 }
 
-const LinkSettings& NetworkFaults::link(NodeId from, NodeId to) const {
+const LinkSettings& NetworkFaults::link(NodeId from, NodeId to, std::string_view kind) const {
+  if (!kind.empty() && !settings_.per_link_kind.empty()) {
+    auto it = settings_.per_link_kind.find({from, to, std::string(kind)});
+    if (it != settings_.per_link_kind.end()) return it->second;
+  }
   if (!settings_.per_link.empty()) {
     auto it = settings_.per_link.find({from, to});
     if (it != settings_.per_link.end()) return it->second;
   }
+  if (!kind.empty() && !settings_.per_kind.empty()) {
+    auto it = settings_.per_kind.find(kind);
+    if (it != settings_.per_kind.end()) return it->second;
+  }
   return settings_.global;
 }
 
-SendVerdict NetworkFaults::judge_send(NodeId from, NodeId to, Rng& rng) const {
+SendVerdict NetworkFaults::judge_send(NodeId from, NodeId to, std::string_view kind,
+                                      Rng& rng) const {
   SendVerdict v;
   if (blocked(from, to)) {
     v.dropped = v.blocked = true;
     return v;
   }
-  const LinkSettings& s = link(from, to);
+  const LinkSettings& s = link(from, to, kind);
   // Draws happen only for features that are switched on, so a reliable network consumes no
   // randomness and adding a drop fault to one link does not shift any other stream.
   if (s.drop > 0 && rng.chance(s.drop)) {

@@ -10,6 +10,9 @@
 #include <map>
 #include <optional>
 #include <set>
+#include <string>
+#include <string_view>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -52,17 +55,25 @@ class NetworkFaults {
   bool blocked(NodeId from, NodeId to) const;
 
   /// Snapshot of the settings, for `for:` on a `network:` fault (restores "previous settings").
+  /// A message is judged by the most specific entry that covers it: its link and kind, then its
+  /// link, then its kind, then the global settings (a `network:` fault with `kinds:` fills the
+  /// per-kind entries only).
+  using LinkKind = std::tuple<NodeId, NodeId, std::string>;
   struct Settings {
     LinkSettings global;
     std::map<Link, LinkSettings> per_link;
+    std::map<std::string, LinkSettings, std::less<>> per_kind;
+    std::map<LinkKind, LinkSettings> per_link_kind;
   };
   const Settings& settings() const { return settings_; }
   void restore(const Settings& s) { settings_ = s; }
   Settings& mutable_settings() { return settings_; }
-  const LinkSettings& link(NodeId from, NodeId to) const;
+  /// The settings that apply to a message of `kind` ("" for any kind) from `from` to `to`.
+  const LinkSettings& link(NodeId from, NodeId to, std::string_view kind = {}) const;
 
-  /// Judges one message at send time: blocked, dropped, duplicated, delayed.
-  SendVerdict judge_send(NodeId from, NodeId to, Rng& rng) const;
+  /// Judges one message (of the protocol's message `kind`) at send time: blocked, dropped,
+  /// duplicated, delayed.
+  SendVerdict judge_send(NodeId from, NodeId to, std::string_view kind, Rng& rng) const;
 
  private:
   ChangeId next_id_ = 1;

@@ -20,6 +20,7 @@ class RaftWorld final : public World {
   void finish() override;
   void collect_violations() override;
   int elect_control() const override { return static_cast<int>(raft::Control::Elect); }
+  int heartbeat_control() const override { return static_cast<int>(raft::Control::Heartbeat); }
 
   static std::vector<NodeInfo> node_table(const Scenario& scenario);
 

@@ -42,8 +42,9 @@ class Transport {
 
   /// Sends `msg` from `from` to `to` with `size_bytes` on the wire.
   void send(NodeId from, NodeId to, Message msg, std::uint64_t size_bytes) {
-    ++ctx_.record.messages_sent[kind_name_(msg)];
-    const SendVerdict verdict = ctx_.network.judge_send(from, to, ctx_.network_rng);
+    const char* kind = kind_name_(msg);
+    ++ctx_.record.messages_sent[kind];
+    const SendVerdict verdict = ctx_.network.judge_send(from, to, kind, ctx_.network_rng);
     if (verdict.dropped) {
       ++ctx_.record.messages_dropped;
       return;

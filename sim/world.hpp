@@ -23,6 +23,9 @@ class World {
   virtual void collect_violations() = 0;
   /// Control code for `elect: node` (make its election timer fire now); -1 if unsupported.
   virtual int elect_control() const { return -1; }
+  /// Control code for `heartbeat: node` (a leader broadcasts its heartbeat now); -1 if
+  /// unsupported.
+  virtual int heartbeat_control() const { return -1; }
 
   NodeHandle& node(NodeId id) { return *nodes_.at(static_cast<std::size_t>(id)); }
   const std::vector<NodeId>& servers() const { return servers_; }

@@ -72,6 +72,10 @@ const char* kind_name(const Message& message) {
                                            "append_entries", "append_entries_reply",
                                            "client_request", "client_reply"};
   static_assert(std::variant_size_v<Message> == std::size(kNames));
+  // An AppendEntries without entries is the heartbeat of §5.2: counted (rpcs.heartbeat) and
+  // filtered (network `kinds:`) apart from AppendEntries that carry log entries.
+  if (const auto* ae = std::get_if<AppendEntries>(&message); ae && ae->entries.empty())
+    return "heartbeat";
   return kNames[message.index()];
 }
 

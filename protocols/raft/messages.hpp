@@ -108,8 +108,8 @@ using Message = std::variant<RequestVote, RequestVoteReply, AppendEntries, Appen
 std::uint64_t entry_size(const LogEntry& entry);
 /// Realistic byte size of a message (fixed header + fields + strings + per-entry overhead).
 std::uint64_t wire_size(const Message& message);
-/// "request_vote", "request_vote_reply", "append_entries", "append_entries_reply",
-/// "client_request", "client_reply".
+/// "request_vote", "request_vote_reply", "append_entries" (carrying entries), "heartbeat" (an
+/// AppendEntries without entries), "append_entries_reply", "client_request", "client_reply".
 const char* kind_name(const Message& message);
 
 // ---- What a server keeps on stable storage (Figure 2, "Persistent state on all servers").

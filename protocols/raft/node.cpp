@@ -104,6 +104,12 @@ void Node::control(Control c, Time now, Out& out) {
       out.emit("election_timeout", {{"term", state_.current_term}, {"forced", true}});
       start_election(now, out);
       return;
+    case Control::Heartbeat:
+      if (role_ != Role::Leader) return;
+      out.emit("heartbeat_broadcast", {{"term", state_.current_term}, {"forced", true}});
+      heartbeat_deadline_ = now + config_.heartbeat_interval;
+      for (const auto& [peer, p] : progress_) heartbeat(peer, out);
+      return;
   }
 }
 
@@ -178,6 +184,7 @@ bool Node::candidate_log_up_to_date(std::uint64_t last_log_index,
 // AppendEntries, receiver side (§5.3)
 
 void Node::on_append_entries(NodeId from, const AppendEntries& m, Time now, Out& out) {
+  const bool first_word = m.term > state_.current_term || leader_id_ != m.leader_id;
   if (m.term > state_.current_term) {
     observe_term(m.term, from, "append_entries", now, out, m.leader_id);
   }
@@ -200,6 +207,11 @@ void Node::on_append_entries(NodeId from, const AppendEntries& m, Time now, Out&
   // §5.2: "If the leader's term is at least as large as the candidate's current term, then the
   // candidate recognizes the leader as legitimate and returns to follower state."
   if (role_ == Role::Candidate) become_follower("leader_elected", from, now, out);
+  if (first_word) {
+    // The first word from this term's leader: Figure 16 measures a leader change until every
+    // surviving server has heard it (extended paper §9.3).
+    out.emit("leader_heard", {{"term", state_.current_term}, {"leader", m.leader_id}});
+  }
   leader_id_ = m.leader_id;
   reset_election_timer(now);
 

@@ -27,8 +27,11 @@
 
 namespace faultline::raft {
 
-/// Teaching controls. `elect: n2` in a scenario: make n2's election timer fire now.
-enum class Control { Elect };
+/// Scripted controls. `elect: n2`: make n2's election timer fire now (teaching sequences).
+/// `heartbeat: leader`: the leader broadcasts its heartbeat now and restarts its heartbeat
+/// timer — the "synchronized broadcast of heartbeats" the extended paper's Figure 16 test
+/// triggers just before killing the leader (§9.3 of the thesis), which aligns follower timers.
+enum class Control { Elect, Heartbeat };
 
 enum class Role { Follower, Candidate, Leader };
 std::string_view role_name(Role role);

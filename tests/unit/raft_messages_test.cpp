@@ -12,7 +12,11 @@ using testing::log_with_terms;
 TEST(RaftMessages, KindName_EveryAlternative) {
   EXPECT_STREQ(kind_name(RequestVote{}), "request_vote");
   EXPECT_STREQ(kind_name(RequestVoteReply{}), "request_vote_reply");
-  EXPECT_STREQ(kind_name(AppendEntries{}), "append_entries");
+  AppendEntries with_entries;
+  with_entries.entries.push_back(LogEntry{1, Command{}});
+  EXPECT_STREQ(kind_name(with_entries), "append_entries");
+  // §5.2's heartbeat is an AppendEntries without entries, named apart for counts and filters.
+  EXPECT_STREQ(kind_name(AppendEntries{}), "heartbeat");
   EXPECT_STREQ(kind_name(AppendEntriesReply{}), "append_entries_reply");
   EXPECT_STREQ(kind_name(ClientRequest{}), "client_request");
   EXPECT_STREQ(kind_name(ClientReply{}), "client_reply");
