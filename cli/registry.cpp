@@ -38,6 +38,15 @@ std::vector<ProtocolInfo> build_protocols() {
        "leader",
        true},
       {"first_leader_ms", "time until the first leader was elected", false},
+      {"recovered_after_crash",
+       "1 once every server up has heard a new leader after the first crash of a leader (the "
+       "extended paper's Figure 16 measure), else 0",
+       false},
+      {"recovery_time_ms",
+       "first crash of a leader -> every server up has received the new leader's first "
+       "AppendEntries (Figure 16)",
+       false},
+      {"recovery_leader_ms", "first crash of a leader -> the next leader is elected", false},
       {"unavailable_ms", "total time without a leader able to commit", false},
       {"rpcs.request_vote", "RequestVote messages sent", false},
       {"rpcs.append_entries", "AppendEntries messages sent that carry log entries", false},

@@ -44,7 +44,9 @@ enum class Topology { Star, Racks, TwoSwitch };
 struct DiskSpec {
   double read_bytes_s = 30e6;
   double write_bytes_s = 30e6;
-  Duration sync_latency = 0;  // stable-storage fsync latency added to every persist
+  /// Stable-storage fsync latency added to every persist; a range is drawn per persist (an
+  /// SSD's fsync time varies), from the node's stream "timing/<name>".
+  DurationRange sync_latency{0, 0};
 };
 
 struct RacksSpec {
@@ -62,6 +64,10 @@ struct ClusterSpec {
   double speed_flops = 1e9;                // host CPU speed
   double message_cost_flops = 1e4;         // CPU work to handle one message (`message_cost`)
   std::optional<DiskSpec> disk;            // absent: no disk model, storage sync latency 0
+  /// Software time to handle one event (a message, a timer expiry, a control, a finished job),
+  /// drawn per event from the node's stream "timing/<name>" (`processing`, default 0): the
+  /// event's effects, timer resets included, happen at its end. Zero: no draw, no delay.
+  DurationRange processing{0, 0};
   std::string network_model = "exact";     // exact (CM02, factors 1) | tcp (LV08)
   std::optional<RacksSpec> racks;          // topology racks
 };

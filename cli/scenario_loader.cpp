@@ -38,7 +38,7 @@ const std::vector<std::string> kTopLevelKeys = {"name",     "description", "prot
                                                 "checks_budget"};
 const std::vector<std::string> kClusterKeys = {"nodes",         "names", "topology",     "latency",
                                                "bandwidth",     "speed", "message_cost", "disk",
-                                               "network_model", "racks"};
+                                               "network_model", "racks",  "processing"};
 const std::vector<std::string> kDiskKeys = {"read", "write", "sync_latency"};
 const std::vector<std::string> kRacksKeys = {"racks", "hosts_per_rack", "uplink", "core"};
 const std::vector<std::string> kWorkloadKeys = {
@@ -496,11 +496,13 @@ class Loader {
       if (const Node* w = v->find("write"))
         disk.write_bytes_s = bandwidth(*w, "cluster.disk.write");
       if (const Node* s = v->find("sync_latency"))
-        disk.sync_latency = duration(*s, "cluster.disk.sync_latency", Sign::NonNegative, false);
+        disk.sync_latency = range(*s, "cluster.disk.sync_latency", Sign::NonNegative, false);
       c.disk = disk;
     }
     if (const Node* v = node.find("network_model"))
       c.network_model = choice(*v, "cluster.network_model", kNetworkModels);
+    if (const Node* v = node.find("processing"))
+      c.processing = range(*v, "cluster.processing", Sign::NonNegative, false);
   }
 
   void parse_server_names(const Node& node) {
@@ -1224,6 +1226,12 @@ class Loader {
 
   // ---- effective scenario --------------------------------------------------------------------
 
+  /// A fixed range as the single duration it is, any other as [lo, hi].
+  static nlohmann::json format_range(const DurationRange& r) {
+    if (r.lo == r.hi) return units::format_duration(r.lo);
+    return nlohmann::json::array({units::format_duration(r.lo), units::format_duration(r.hi)});
+  }
+
   static nlohmann::json param_json(const ParamSpec& spec, const ParamValue& v) {
     switch (spec.type) {
       case ParamType::Duration:
@@ -1273,8 +1281,9 @@ class Loader {
     if (c.disk) {
       cluster["disk"] = {{"read", units::format_bandwidth(c.disk->read_bytes_s)},
                          {"write", units::format_bandwidth(c.disk->write_bytes_s)},
-                         {"sync_latency", units::format_duration(c.disk->sync_latency)}};
+                         {"sync_latency", format_range(c.disk->sync_latency)}};
     }
+    if (c.processing.hi > 0) cluster["processing"] = format_range(c.processing);
     if (c.racks) {
       cluster["racks"] = {{"racks", c.racks->racks},
                           {"hosts_per_rack", c.racks->hosts_per_rack},
@@ -1323,21 +1332,23 @@ class Loader {
 
 }  // namespace
 
-Scenario load_scenario_text(const std::string& text, const std::string& file,
-                            const std::vector<std::string>& overrides) {
+yaml::Node read_scenario_tree_text(const std::string& text, const std::string& file) {
+  Node root = yaml::parse(text, file);
+  if (root.is_null()) {
+    fail(SourceLoc{file, 1, 1},
+         "the file is empty: expected a scenario with name, description, protocol, duration "
+         "and cluster");
+  }
+  if (!root.is_map()) {
+    fail(root, fmt::format("expected a mapping at the top level (name: ..., protocol: ...), "
+                           "got {}",
+                           root.is_scalar() ? "the text " + root.describe() : root.describe()));
+  }
+  return root;
+}
+
+Scenario load_scenario_tree(const yaml::Node& root, const std::string& file) {
   try {
-    Node root = yaml::parse(text, file);
-    if (root.is_null()) {
-      fail(SourceLoc{file, 1, 1},
-           "the file is empty: expected a scenario with name, description, protocol, duration "
-           "and cluster");
-    }
-    if (!root.is_map()) {
-      fail(root, fmt::format("expected a mapping at the top level (name: ..., protocol: ...), "
-                             "got {}",
-                             root.is_scalar() ? "the text " + root.describe() : root.describe()));
-    }
-    for (const auto& o : overrides) yaml::apply_override(root, o);
     return Loader(file).load(root);
   } catch (const ScenarioError&) {
     throw;
@@ -1348,7 +1359,21 @@ Scenario load_scenario_text(const std::string& text, const std::string& file,
   }
 }
 
-Scenario load_scenario(const std::string& path, const std::vector<std::string>& overrides) {
+Scenario load_scenario_text(const std::string& text, const std::string& file,
+                            const std::vector<std::string>& overrides) {
+  try {
+    Node root = read_scenario_tree_text(text, file);
+    for (const auto& o : overrides) yaml::apply_override(root, o);
+    return load_scenario_tree(root, file);
+  } catch (const ScenarioError&) {
+    throw;
+  } catch (const std::exception& e) {
+    throw ScenarioError(SourceLoc{file, 1, 1},
+                        fmt::format("cannot read the scenario: {}", e.what()));
+  }
+}
+
+std::string read_text_file(const std::string& path) {
   const SourceLoc start{path, 1, 1};
   std::error_code ec;
   if (std::filesystem::is_directory(path, ec)) fail(start, "cannot read file: it is a directory");
@@ -1361,7 +1386,15 @@ Scenario load_scenario(const std::string& path, const std::vector<std::string>& 
   std::ostringstream content;
   content << in.rdbuf();
   if (in.bad()) fail(start, fmt::format("cannot read file: {}", std::strerror(errno)));
-  return load_scenario_text(content.str(), path, overrides);
+  return content.str();
+}
+
+yaml::Node read_scenario_tree(const std::string& path) {
+  return read_scenario_tree_text(read_text_file(path), path);
+}
+
+Scenario load_scenario(const std::string& path, const std::vector<std::string>& overrides) {
+  return load_scenario_text(read_text_file(path), path, overrides);
 }
 
 }  // namespace faultline

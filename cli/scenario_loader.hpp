@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "cli/scenario.hpp"
+#include "cli/yaml_tree.hpp"
 
 namespace faultline {
 
@@ -21,5 +22,12 @@ Scenario load_scenario(const std::string& path, const std::vector<std::string>& 
 /// Same, from text (tests, `faultline validate -`); `file` is used in messages.
 Scenario load_scenario_text(const std::string& text, const std::string& file,
                             const std::vector<std::string>& overrides = {});
+
+/// A YAML file's text, with the same errors as load_scenario (unreadable, directory, too large).
+std::string read_text_file(const std::string& path);
+/// The parsed tree of a scenario file (a mapping), before validation: experiments apply their
+/// sweep values to it with yaml::set_at_path and validate each point with load_scenario_tree.
+yaml::Node read_scenario_tree(const std::string& path);
+Scenario load_scenario_tree(const yaml::Node& root, const std::string& file);
 
 }  // namespace faultline

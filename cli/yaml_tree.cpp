@@ -266,11 +266,16 @@ void apply_override(Node& root, const std::string& override_text) {
   }
   Node value = parse(override_text.substr(eq + 1), file, 1, static_cast<int>(eq) + 1);
   if (value.is_null()) value.loc = at(eq + 1);
+  std::vector<PathSegment> segments;
+  for (const auto& s : path) segments.push_back({s.key, at(s.position)});
+  set_at_path(root, segments, std::move(value));
+}
 
+void set_at_path(Node& root, const std::vector<PathSegment>& path, Node value) {
   Node* current = &root;
   std::string walked;
   for (std::size_t i = 0; i < path.size(); ++i) {
-    const Segment& segment = path[i];
+    const PathSegment& segment = path[i];
     const bool last = i + 1 == path.size();
     if (current->is_null()) {  // `params:` left empty: becomes the mapping being set
       current->kind = Node::Kind::Map;
@@ -282,10 +287,10 @@ void apply_override(Node& root, const std::string& override_text) {
         Node key;
         key.kind = Node::Kind::Scalar;
         key.scalar = segment.key;
-        key.loc = at(segment.position);
+        key.loc = segment.loc;
         Node fresh;
         fresh.kind = last ? Node::Kind::Null : Node::Kind::Map;
-        fresh.loc = at(segment.position);
+        fresh.loc = segment.loc;
         current->entries.emplace_back(std::move(key), std::move(fresh));
         next = &current->entries.back().second;
       }
@@ -295,18 +300,18 @@ void apply_override(Node& root, const std::string& override_text) {
           std::from_chars(segment.key.data(), segment.key.data() + segment.key.size(), index);
       if (ec != std::errc() || ptr != segment.key.data() + segment.key.size()) {
         throw ScenarioError(
-            at(segment.position),
+            segment.loc,
             fmt::format("'{}' is a list: expected an item number, got '{}'", walked, segment.key));
       }
       if (index >= current->items.size()) {
-        throw ScenarioError(at(segment.position),
+        throw ScenarioError(segment.loc,
                             fmt::format("'{}' has {} items: item {} does not exist (items count "
                                         "from 0)",
                                         walked, current->items.size(), index));
       }
       next = &current->items[index];
     } else {
-      throw ScenarioError(at(segment.position),
+      throw ScenarioError(segment.loc,
                           fmt::format("'{}' is {}, not a mapping: it has no key '{}'", walked,
                                       current->describe(), segment.key));
     }

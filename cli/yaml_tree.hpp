@@ -51,6 +51,15 @@ Node parse(const std::string& text, const std::string& file, int line = 1, int c
 /// when the text or path is malformed.
 void apply_override(Node& root, const std::string& override_text);
 
+/// One key of a dotted path, located where it was written (for error messages).
+struct PathSegment {
+  std::string key;
+  SourceLoc loc;
+};
+/// The walk behind apply_override: replaces (or adds) the node at `path` with `value`.
+/// Experiments use it to apply sweep values located in the experiment file.
+void set_at_path(Node& root, const std::vector<PathSegment>& path, Node value);
+
 /// JSON view: mappings -> objects, lists -> arrays, null -> null, plain scalars that read as an
 /// integer, a finite number or a boolean -> that; every other scalar -> a string.
 nlohmann::json to_json(const Node& node);

@@ -5,6 +5,7 @@
 #include <set>
 #include <string>
 
+#include "reports/raft_recovery.hpp"
 #include "reports/stats.hpp"
 
 namespace faultline::reports {
@@ -119,7 +120,7 @@ nlohmann::json raft_metrics(const RunRecord& record) {
   for (const char* k : {"request_vote", "append_entries", "heartbeat", "client_request"})
     if (!rpcs.contains(k)) rpcs[k] = 0;
 
-  return {{"leader_changes", std::max<std::int64_t>(0, elections - 1)},
+  nlohmann::json metrics = {{"leader_changes", std::max<std::int64_t>(0, elections - 1)},
           {"elections", elections},
           {"terms", max_term},
           {"first_leader_ms", first_leader ? nlohmann::json(to_ms(*first_leader)) : nlohmann::json(nullptr)},
@@ -133,6 +134,8 @@ nlohmann::json raft_metrics(const RunRecord& record) {
           {"entries_truncated", entries_truncated},
           {"rpcs", rpcs},
           {"leaders", leaders}};
+  metrics.update(raft_recovery_metrics(record));
+  return metrics;
 }
 
 }  // namespace faultline::reports

@@ -92,7 +92,8 @@ class NodeRuntime final : public NodeHandle {
         factory_(std::move(factory)),
         apply_(std::move(apply)),
         observer_(std::move(observer)),
-        control_(std::move(control)) {}
+        control_(std::move(control)),
+        timing_(ctx.root_rng.fork("timing/" + ctx.slot(id).info.name)) {}
 
   ~NodeRuntime() override {
     for (auto& [t, p] : held_) delete p;
@@ -209,6 +210,7 @@ class NodeRuntime final : public NodeHandle {
         now = std::max(now, SimEngine::now());
       }
       if (core_->next_deadline() <= now) {
+        now = processing(now);
         out_.clear();
         core_->tick(now, out_);
         carry_out(now);
@@ -231,12 +233,14 @@ class NodeRuntime final : public NodeHandle {
         deliver(owned.release(), now);
         return;
       case PacketT::Kind::JobDone:
+        now = processing(now);
         out_.clear();
         core_->job_done(packet->job, now, out_);
         carry_out(now);
         return;
       case PacketT::Kind::Control:
         if (!control_) return;
+        now = processing(now);
         out_.clear();
         control_(*core_, packet->control, now, out_);
         carry_out(now);
@@ -247,6 +251,7 @@ class NodeRuntime final : public NodeHandle {
   void deliver(PacketT* packet, Time now) {
     std::unique_ptr<PacketT> owned(packet);
     if (!transport_.deliverable(*packet)) return;
+    now = processing(now);
     if (ctx_.message_cost_flops > 0) {
       // Handling a message costs CPU: a straggler (slow CPU) answers late.
       simgrid::s4u::this_actor::execute(ctx_.message_cost_flops);
@@ -255,6 +260,18 @@ class NodeRuntime final : public NodeHandle {
     out_.clear();
     core_->step(packet->envelope, now, out_);
     carry_out(now);
+  }
+
+  /// `cluster.processing`: the software time one event takes before its effects (timer resets
+  /// included) happen. Real servers differ here from event to event (scheduling, RPC layers);
+  /// without it, servers that time out together stay in lockstep forever (Raft Figure 16,
+  /// 150-150 ms). No draw when the range is zero, so runs without it are unchanged.
+  Time processing(Time now) {
+    const DurationRange& p = ctx_.cluster.processing;
+    if (p.hi <= 0) return now;
+    const Duration d = timing_.uniform(p.lo, p.hi);
+    if (d > 0) simgrid::s4u::this_actor::sleep_for(to_seconds(d));
+    return std::max(now + d, SimEngine::now());
   }
 
   /// Carries out a step's Effects in the order DESIGN.md fixes: record, persist (and wait for
@@ -271,7 +288,7 @@ class NodeRuntime final : public NodeHandle {
     if (!out_.persist.empty()) {
       if (apply_)
         for (const auto& op : out_.persist) apply_(storage_, op);
-      const Duration sync = ctx_.storage_time(id_, out_.persist_bytes);
+      const Duration sync = ctx_.storage_time(id_, out_.persist_bytes, timing_);
       if (sync > 0) simgrid::s4u::this_actor::sleep_for(to_seconds(sync));
     }
     for (auto& s : out_.sends) transport_.send(id_, s.to, std::move(s.msg), s.size_bytes);
@@ -320,6 +337,7 @@ class NodeRuntime final : public NodeHandle {
   Apply apply_;
   Observer observer_;
   Control control_;
+  Rng timing_;  // stream "timing/<name>": processing and sync-latency draws
   Persistent storage_{};
   std::unique_ptr<Core> core_;
   simgrid::s4u::ActorPtr actor_;

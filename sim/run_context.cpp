@@ -27,9 +27,10 @@ void RunContext::event(NodeId node, std::string kind, nlohmann::json fields) {
   record.events.push_back(EventRecord{SimEngine::now(), node, std::move(kind), std::move(fields)});
 }
 
-Duration RunContext::storage_time(NodeId node, std::uint64_t bytes) const {
+Duration RunContext::storage_time(NodeId node, std::uint64_t bytes, Rng& timing) const {
   if (!cluster.disk) return 0;
-  double seconds = to_seconds(cluster.disk->sync_latency);
+  const DurationRange& sync = cluster.disk->sync_latency;
+  double seconds = to_seconds(sync.hi > sync.lo ? timing.uniform(sync.lo, sync.hi) : sync.lo);
   if (cluster.disk->write_bytes_s > 0) seconds += static_cast<double>(bytes) / cluster.disk->write_bytes_s;
   return from_seconds(seconds * platform.disk_factor(node));
 }

@@ -45,7 +45,8 @@ class RunContext {
   void event(NodeId node, std::string kind, nlohmann::json fields = nlohmann::json::object());
   /// Stable-storage write time for `bytes` on `node`: sync latency plus bytes at the disk's
   /// write bandwidth, multiplied by the node's disk slow-down factor.
-  Duration storage_time(NodeId node, std::uint64_t bytes) const;
+  /// A sync_latency range is drawn from `timing` (the node's own stream).
+  Duration storage_time(NodeId node, std::uint64_t bytes, Rng& timing) const;
 };
 
 }  // namespace faultline::sim

@@ -95,7 +95,8 @@ TEST(ScenarioLoader, FullExampleLoads) {
   EXPECT_DOUBLE_EQ(s.cluster.speed_flops, 2e9);
   ASSERT_TRUE(s.cluster.disk.has_value());
   EXPECT_DOUBLE_EQ(s.cluster.disk->read_bytes_s, 30e6);
-  EXPECT_EQ(s.cluster.disk->sync_latency, 250 * kMicrosecond);
+  EXPECT_EQ(s.cluster.disk->sync_latency.lo, 250 * kMicrosecond);
+  EXPECT_EQ(s.cluster.disk->sync_latency.hi, 250 * kMicrosecond);
   EXPECT_EQ(s.cluster.network_model, "exact");
 
   EXPECT_EQ(s.params.range("election_timeout").lo, 150 * kMillisecond);
