@@ -24,8 +24,8 @@ int main(int argc, char** argv) {
       ->take_all()
       ->allow_extra_args(false);
   run_cmd->add_flag("--quiet", run.quiet, "do not print the summary");
-  run_cmd->add_flag("--plots", run.plots, "also draw figures (arrives with issue 4)");
-  run_cmd->add_flag("--trace-messages", run.trace_messages, "message flows in trace.json (issue 4)");
+  run_cmd->add_flag("--plots", run.plots, "also draw timeline.png (needs python3 with matplotlib)");
+  run_cmd->add_flag("--trace-messages", run.trace_messages, "draw every delivered message in trace.json");
 
   std::vector<std::string> validate_files;
   auto* validate_cmd = app.add_subcommand("validate", "Check scenario files without running them");

@@ -9,14 +9,17 @@
 
 #include <fmt/format.h>
 
+#include "cli/plots.hpp"
 #include "cli/registry.hpp"
 #include "cli/scenario_loader.hpp"
 #include "faults/controller.hpp"
+#include "reports/event_json.hpp"
 #include "reports/history_io.hpp"
 #include "reports/linearizability.hpp"
 #include "reports/operations.hpp"
 #include "reports/raft_metrics.hpp"
 #include "reports/report.hpp"
+#include "reports/trace.hpp"
 #include "sim/engine.hpp"
 #include "sim/raft_world.hpp"
 
@@ -96,10 +99,11 @@ void check_linearizability(const Scenario& scenario, Simulation& sim, reports::R
 
 }  // namespace
 
-Simulation simulate(const Scenario& scenario) {
+Simulation simulate(const Scenario& scenario, bool trace_messages) {
   sim::SimEngine engine(scenario.cluster.network_model);
   sim::RunContext ctx(scenario.cluster, sim::RaftWorld::node_table(scenario), scenario.seed,
                       faults::Controller::cpu_factors(scenario), scenario.cluster.message_cost_flops);
+  ctx.trace_messages = trace_messages;
   sim::RaftWorld world(scenario, ctx);
 
   std::function<bool()> stop_check;
@@ -146,7 +150,7 @@ int run_scenario(const RunOptions& options) {
     return 2;
   }
 
-  Simulation sim = simulate(scenario);
+  Simulation sim = simulate(scenario, options.trace_messages);
 
   reports::ReportInputs in;
   in.scenario = scenario.name;
@@ -169,27 +173,25 @@ int run_scenario(const RunOptions& options) {
   std::string history;
   for (const auto& h : sim.record.history) history += to_json(h).dump() + "\n";
   std::string events;
-  for (const auto& e : sim.record.events) {
-    nlohmann::json j = {{"time_s", to_seconds(e.time)},
-                        {"node", e.node == kNoNode ? nlohmann::json(nullptr) : nlohmann::json(sim.record.name(e.node))},
-                        {"kind", e.kind}};
-    if (e.fields.is_object())
-      for (const auto& [k, v] : e.fields.items()) {
-        if (j.contains(k)) continue;
-        // Cores name other nodes by id; people and scripts read names.
-        const bool node_field = k == "candidate" || k == "from" || k == "leader";
-        const bool known = v.is_number_integer() && v.get<std::int64_t>() >= 0 &&
-                           v.get<std::int64_t>() < static_cast<std::int64_t>(sim.record.nodes.size());
-        j[k] = node_field && known ? nlohmann::json(sim.record.name(v.get<NodeId>())) : v;
-      }
-    events += j.dump() + "\n";
-  }
+  for (const auto& e : sim.record.events) events += reports::event_json(sim.record, e).dump() + "\n";
+  reports::TraceOptions trace;
+  trace.scenario = scenario.name;
+  trace.protocol = scenario.protocol;
+  trace.seed = scenario.seed;
+  // Raft servers start as followers (§5.2) and emit no event saying so.
+  if (scenario.protocol == "raft") trace.initial_role = "follower";
   const std::string summary = reports::summary_text(report, sim.record, out_dir.string());
   write_file(out_dir / "report.json", report.dump(2) + "\n");
   write_file(out_dir / "history.jsonl", history);
   write_file(out_dir / "events.jsonl", events);
   write_file(out_dir / "summary.txt", summary);
+  write_file(out_dir / "trace.json", reports::trace_json(sim.record, trace));
   if (!options.quiet) std::cout << summary;
+  // A figure that cannot be drawn (no python3 or matplotlib) is a warning, not a failed run:
+  // the exit code keeps saying whether the protocol behaved (docs/scenarios.md, "--plots").
+  if (options.plots)
+    if (auto why = draw_timeline(out_dir, options.quiet))
+      std::cerr << "faultline: warning: --plots: timeline.png not drawn: " << *why << "\n";
   return reports::run_exit_code(report, !scenario.expect.empty());
 }
 

@@ -33,7 +33,8 @@ struct Simulation {
 };
 
 /// Simulates `scenario` in this process (SimGrid allows one simulation per process).
-Simulation simulate(const Scenario& scenario);
+/// `trace_messages`: record every delivered message (RunRecord::messages) for trace.json.
+Simulation simulate(const Scenario& scenario, bool trace_messages = false);
 
 /// Runs one scenario in this process (SimGrid allows one simulation per process) and returns
 /// the exit code of SCENARIOS.md's table. Bad input is reported on stderr and returns 2 before

@@ -34,6 +34,16 @@ struct FaultRecord {
   std::string note;              // e.g. "nemesis: n1 n2 | n3 n4 n5", "undo: for elapsed"
 };
 
+/// A message handed to its addressee's core: recorded only with `--trace-messages`
+/// (RunContext::trace_messages), for the message flows of trace.json.
+struct MessageRecord {
+  Time sent = 0;       // when the sender's step sent it
+  Time delivered = 0;  // when the addressee's core received it (after any extra network delay)
+  NodeId from = kNoNode;
+  NodeId to = kNoNode;
+  std::string kind;  // the protocol's message kind, e.g. "append_entries"
+};
+
 /// A safety violation found during the run (recorded, never asserted).
 struct ViolationRecord {
   Time time = 0;
@@ -49,6 +59,7 @@ struct RunRecord {
   std::vector<HistoryEntry> history;
   std::vector<FaultRecord> faults;
   std::vector<ViolationRecord> violations;
+  std::vector<MessageRecord> messages;  // delivered messages, in delivery order; empty unless traced
   std::map<std::string, std::int64_t> messages_sent;  // per message kind
   std::int64_t messages_dropped = 0;
   std::int64_t messages_duplicated = 0;

@@ -13,7 +13,7 @@ std::vector<Operation> pair_operations(const std::vector<HistoryEntry>& history)
   for (const auto& h : history) {
     if (h.type == OpType::Invoke) {
       open[h.process] = ops.size();
-      ops.push_back(Operation{h.process, h.f, h.time, std::nullopt, OpType::Info});
+      ops.push_back(Operation{h.process, h.f, h.time, std::nullopt, OpType::Info, h.client, h.key});
       continue;
     }
     auto it = open.find(h.process);

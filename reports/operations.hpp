@@ -20,6 +20,8 @@ struct Operation {
   Time invoke = 0;
   std::optional<Time> complete;  // absent: never completed (counts as info)
   OpType outcome = OpType::Info;
+  NodeId client = kNoNode;         // the client node that issued it
+  std::optional<std::string> key;  // kv model
 };
 
 std::vector<Operation> pair_operations(const std::vector<HistoryEntry>& history);

@@ -38,6 +38,9 @@ class RunContext {
   std::vector<NodeSlot> slots;
   ClusterSpec cluster;
   double message_cost_flops = 0;  // CPU work to handle one message (cluster.message_cost)
+  /// Record every delivered message in record.messages (`--trace-messages`). Off by default:
+  /// a long run delivers millions of messages and only the trace reads them.
+  bool trace_messages = false;
 
   NodeSlot& slot(NodeId id) { return slots.at(static_cast<std::size_t>(id)); }
   const NodeSlot& slot(NodeId id) const { return slots.at(static_cast<std::size_t>(id)); }

@@ -16,6 +16,7 @@
 #include <simgrid/s4u/Mailbox.hpp>
 
 #include "common/effects.hpp"
+#include "sim/engine.hpp"
 #include "sim/run_context.hpp"
 
 namespace faultline::sim {
@@ -29,6 +30,7 @@ struct Packet {
   std::uint32_t from_incarnation = 0;
   std::uint32_t to_incarnation = 0;
   Duration extra_delay = 0;  // network `delay`/`long_delay`: held by the receiver this long
+  Time sent_at = 0;          // for --trace-messages (RunRecord::messages)
   JobId job = 0;
   int control = 0;
   Envelope<Msg> envelope;
@@ -56,6 +58,7 @@ class Transport {
       packet->from_incarnation = ctx_.slot(from).incarnation;
       packet->to_incarnation = dst.incarnation;
       packet->extra_delay = verdict.copies[i];
+      packet->sent_at = SimEngine::now();
       packet->envelope.from = from;
       packet->envelope.to = to;
       packet->envelope.msg = (i + 1 == verdict.copies.size()) ? std::move(msg) : msg;
@@ -70,6 +73,9 @@ class Transport {
       ++ctx_.record.messages_dropped;
       return false;
     }
+    if (ctx_.trace_messages)
+      ctx_.record.messages.push_back(MessageRecord{p.sent_at, SimEngine::now(), p.envelope.from,
+                                                   p.envelope.to, kind_name_(p.envelope.msg)});
     return true;
   }
 

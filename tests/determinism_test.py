@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Same file + same seed => byte-identical events.jsonl and history.jsonl, and report.json
+"""Same file + same seed => byte-identical events.jsonl, history.jsonl and trace.json, and report.json
 identical apart from wall_* fields (DESIGN.md, "Determinism"). Also: another seed differs."""
 import json
 import pathlib
@@ -32,7 +32,7 @@ failures = []
 for i, scenario in enumerate(scenarios):
     a = run(scenario, tmp / f"{i}-a")
     b = run(scenario, tmp / f"{i}-b")
-    for name in ("events.jsonl", "history.jsonl"):
+    for name in ("events.jsonl", "history.jsonl", "trace.json"):
         if (a / name).read_bytes() != (b / name).read_bytes():
             failures.append(f"{scenario}: {name} differs between two runs with the same seed")
     ra = without_wall(json.loads((a / "report.json").read_text()))

@@ -8,6 +8,8 @@ import sys
 
 import jsonschema
 
+import trace_check
+
 faultline, scenario, out, schema = sys.argv[1:5]
 proc = subprocess.run([faultline, "run", scenario, "--out", out, "--force", "--quiet"],
                       capture_output=True, text=True)
@@ -23,9 +25,12 @@ if proc.stderr.strip():
     sys.exit(f"{scenario}: unexpected output on stderr:\n{proc.stderr[-2000:]}")
 report = json.loads(report_path.read_text())
 jsonschema.validate(report, json.loads(pathlib.Path(schema).read_text()))
-for name in ("history.jsonl", "events.jsonl", "summary.txt"):
+for name in ("history.jsonl", "events.jsonl", "summary.txt", "trace.json"):
     if not (pathlib.Path(out) / name).exists():
         sys.exit(f"{scenario}: {name} missing")
+problems = trace_check.validate(json.loads((pathlib.Path(out) / "trace.json").read_text()), report, messages=False)
+if problems:
+    sys.exit(f"{scenario}: trace.json:\n" + "\n".join(problems))
 for line in (pathlib.Path(out) / "history.jsonl").read_text().splitlines():
     op = json.loads(line)
     assert op["type"] in ("invoke", "ok", "fail", "info"), op
