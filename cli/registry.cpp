@@ -63,6 +63,24 @@ std::vector<ProtocolInfo> build_protocols() {
        "times a leader saw an earlier-term entry on a majority and did not commit it by counting "
        "(the Figure 8 rule, §5.4.2)",
        false},
+      // RPC counts and rates, agreement across servers (reports/raft_lab_metrics.hpp; the
+      // 6.824 lab checks in scenarios/raft/labs/).
+      {"rpcs.total",
+       "server-to-server messages sent: every kind but client_request and client_reply", false},
+      {"rpcs_to_first_leader",
+       "rpcs.total sent until the first leader was elected (to the end of its 10 ms interval)",
+       false},
+      {"rpcs_per_s_max",
+       "most rpcs.total sent in any 1 s window after the first leader's election", false},
+      {"idle_rpcs_per_s_max",
+       "most rpcs.total sent in any idle 1 s window after the first leader's election: no client "
+       "message sent and no fault fired in it",
+       false},
+      {"commit_index_min", "lowest commit index among the servers up at the end of the run",
+       false},
+      {"commit_after_heal_ms",
+       "for each heal (or nemesis end): time until the highest commit index advances again",
+       true},
   };
   raft.workload_ops = {"get", "put", "append", "cas"};
   raft.message_kinds = {"request_vote",         "request_vote_reply", "append_entries", "heartbeat",

@@ -61,12 +61,25 @@ struct RunRecord {
   std::vector<ViolationRecord> violations;
   std::vector<MessageRecord> messages;  // delivered messages, in delivery order; empty unless traced
   std::map<std::string, std::int64_t> messages_sent;  // per message kind
+  /// Messages sent per kind per kMessageBucket of simulated time (element i counts the sends in
+  /// [i, i + 1) × kMessageBucket): rates over time without one timestamp per message. 4 bytes
+  /// per kind per 10 ms, about 10 MB for an hour of 7 kinds.
+  static constexpr Duration kMessageBucket = 10 * kMillisecond;
+  std::map<std::string, std::vector<std::uint32_t>> messages_sent_per_bucket;
   std::int64_t messages_dropped = 0;
   std::int64_t messages_duplicated = 0;
   Time end_time = 0;
   bool stopped_early = false;  // stop_when held before `duration`
 
   const std::string& name(NodeId id) const { return nodes.at(static_cast<std::size_t>(id)).name; }
+  /// Counts one message of `kind` handed to the transport at `now`.
+  void count_sent(const std::string& kind, Time now) {
+    ++messages_sent[kind];
+    auto& buckets = messages_sent_per_bucket[kind];
+    const auto i = static_cast<std::size_t>(now / kMessageBucket);
+    if (buckets.size() <= i) buckets.resize(i + 1, 0);
+    ++buckets[i];
+  }
 };
 
 }  // namespace faultline

@@ -5,6 +5,7 @@
 #include <set>
 #include <string>
 
+#include "reports/raft_lab_metrics.hpp"
 #include "reports/raft_recovery.hpp"
 #include "reports/stats.hpp"
 
@@ -135,6 +136,7 @@ nlohmann::json raft_metrics(const RunRecord& record) {
           {"rpcs", rpcs},
           {"leaders", leaders}};
   metrics.update(raft_recovery_metrics(record));
+  add_raft_lab_metrics(record, metrics);  // rpcs.total, RPC rates, agreement (6.824 labs)
   return metrics;
 }
 

@@ -45,7 +45,7 @@ class Transport {
   /// Sends `msg` from `from` to `to` with `size_bytes` on the wire.
   void send(NodeId from, NodeId to, Message msg, std::uint64_t size_bytes) {
     const char* kind = kind_name_(msg);
-    ++ctx_.record.messages_sent[kind];
+    ctx_.record.count_sent(kind, SimEngine::now());
     const SendVerdict verdict = ctx_.network.judge_send(from, to, kind, ctx_.network_rng);
     if (verdict.dropped) {
       ++ctx_.record.messages_dropped;
