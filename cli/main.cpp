@@ -5,6 +5,7 @@
 
 #include "cli/check.hpp"
 #include "cli/commands.hpp"
+#include "cli/experiment.hpp"
 #include "cli/run.hpp"
 
 int main(int argc, char** argv) {
@@ -41,6 +42,15 @@ int main(int argc, char** argv) {
   explain_cmd->add_option("PROTOCOL", protocol, "protocol name (see `faultline list`)")->required();
   explain_cmd->add_flag("--json", explain_json, "machine-readable output");
 
+  ExperimentOptions experiment;
+  auto* experiment_cmd = app.add_subcommand(
+      "experiment", "Run an experiment: a sweep of trials, summaries, the paper's numbers beside ours");
+  experiment_cmd->add_option("FILE", experiment.file, "experiment file (YAML)")->required();
+  experiment_cmd->add_option("--jobs", experiment.jobs, "worker processes (default: number of cores)");
+  experiment_cmd->add_option("--trials", experiment.trials, "trials per point (replaces trials and trials_at)");
+  experiment_cmd->add_option("--out", experiment.out, "output directory (default runs/<name>/)");
+  experiment_cmd->add_flag("--force", experiment.force, "replace a non-empty --out directory");
+
   CheckOptions check;
   auto* check_cmd = app.add_subcommand("check", "Check a history (history.jsonl or Jepsen EDN) for linearizability");
   check_cmd->add_option("HISTORY", check.file, "history file: JSON lines or Jepsen EDN")->required();
@@ -62,6 +72,7 @@ int main(int argc, char** argv) {
     if (*list_cmd) return list_command(list_json);
     if (*explain_cmd) return explain_command(protocol, explain_json);
     if (*check_cmd) return check_command(check);
+    if (*experiment_cmd) return run_experiment(experiment);
   } catch (const std::exception& e) {
     std::cerr << "faultline: internal error: " << e.what() << "\n";
     return 70;

@@ -5,11 +5,12 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <memory>
 #include <system_error>
 
 #include <fmt/format.h>
 
-#include "cli/plots.hpp"
+#include "cli/python.hpp"
 #include "cli/registry.hpp"
 #include "cli/scenario_loader.hpp"
 #include "faults/controller.hpp"
@@ -109,9 +110,24 @@ Simulation simulate(const Scenario& scenario, bool trace_messages) {
   std::function<bool()> stop_check;
   if (scenario.stop_when) {
     const Expectation stop = *scenario.stop_when;
-    stop_check = [&ctx, &world, stop] {
+    // Rebuilding the metrics costs O(events): skip polls where nothing new was recorded (no
+    // event, operation, fault or violation), except once per simulated second for metrics that
+    // move with time alone (sim_time_s, unavailable_ms).
+    struct Seen {
+      std::size_t events = 0, history = 0, faults = 0, violations = 0;
+      Time at = -kSecond;
+      bool operator==(const Seen&) const = default;
+    };
+    auto seen = std::make_shared<Seen>();
+    stop_check = [&ctx, &world, stop, seen] {
       world.collect_violations();
-      ctx.record.end_time = sim::SimEngine::now();
+      const Time now = sim::SimEngine::now();
+      const auto& r = ctx.record;
+      const Seen current{r.events.size(), r.history.size(), r.faults.size(), r.violations.size(), seen->at};
+      if (current == *seen && now - seen->at < kSecond) return false;
+      *seen = current;
+      seen->at = now;
+      ctx.record.end_time = now;
       const auto metrics = live_metrics(ctx.record);
       const auto verdict =
           reports::evaluate(reports::ExpectationInput{stop.text, stop.metric, stop.op, stop.value}, metrics);
@@ -129,6 +145,26 @@ Simulation simulate(const Scenario& scenario, bool trace_messages) {
   result.protocol_metrics = reports::raft_metrics(ctx.record);
   result.record = std::move(ctx.record);
   return result;
+}
+
+nlohmann::json simulation_report(const Scenario& scenario, const std::string& file, Simulation& sim,
+                                 double wall_time_s) {
+  reports::ReportInputs in;
+  in.scenario = scenario.name;
+  in.scenario_file = file;
+  in.description = scenario.description;
+  in.protocol = scenario.protocol;
+  in.seed = scenario.seed;
+  in.config = scenario.effective;
+  in.network_model = sim.network_model;
+  in.faultline_version = FAULTLINE_VERSION;
+  in.simgrid_version = sim::SimEngine::simgrid_version();
+  in.checks = scenario.checks;
+  for (const auto& e : scenario.expect) in.expect.push_back({e.text, e.metric, e.op, e.value});
+  if (std::find(scenario.checks.begin(), scenario.checks.end(), "linearizable") != scenario.checks.end())
+    check_linearizability(scenario, sim, in);
+  in.wall_time_s = wall_time_s;
+  return reports::build_report(in, sim.record, sim.protocol_metrics);
 }
 
 int run_scenario(const RunOptions& options) {
@@ -189,9 +225,12 @@ int run_scenario(const RunOptions& options) {
   if (!options.quiet) std::cout << summary;
   // A figure that cannot be drawn (no python3 or matplotlib) is a warning, not a failed run:
   // the exit code keeps saying whether the protocol behaved (docs/scenarios.md, "--plots").
-  if (options.plots)
-    if (auto why = draw_timeline(out_dir, options.quiet))
+  if (options.plots) {
+    std::vector<std::string> args = {out_dir.string()};
+    if (options.quiet) args.emplace_back("--quiet");
+    if (auto why = run_script("plot_timeline.py", args))
       std::cerr << "faultline: warning: --plots: timeline.png not drawn: " << *why << "\n";
+  }
   return reports::run_exit_code(report, !scenario.expect.empty());
 }
 

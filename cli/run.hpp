@@ -36,6 +36,11 @@ struct Simulation {
 /// `trace_messages`: record every delivered message (RunRecord::messages) for trace.json.
 Simulation simulate(const Scenario& scenario, bool trace_messages = false);
 
+/// report.json of a finished simulation (checks included: `linearizable` runs here).
+/// `file`: the scenario file as given; `wall_time_s` goes into `wall_time_s`.
+nlohmann::json simulation_report(const Scenario& scenario, const std::string& file, Simulation& sim,
+                                 double wall_time_s);
+
 /// Runs one scenario in this process (SimGrid allows one simulation per process) and returns
 /// the exit code of SCENARIOS.md's table. Bad input is reported on stderr and returns 2 before
 /// anything is written.

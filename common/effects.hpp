@@ -58,6 +58,11 @@ struct Effects {
   };
 
   std::vector<PersistOp> persist;    // applied to stable storage, in order, before any send
+  /// Requests, not replies: the sends may leave while `persist` is being written. The node
+  /// still handles nothing else until the write is done, so it cannot act on an answer before
+  /// its own state is durable (the leader's parallel write of thesis §10.2.1; Figure 2 asks
+  /// for stable storage before *responding* to RPCs). Used by a candidate's RequestVotes.
+  bool send_while_persisting = false;
   std::uint64_t persist_bytes = 0;   // bytes those ops write (disk time beyond sync latency)
   std::vector<Send> sends;
   std::vector<ComputeJob> compute;
@@ -82,6 +87,7 @@ struct Effects {
   void clear() {
     persist.clear();
     persist_bytes = 0;
+    send_while_persisting = false;
     sends.clear();
     compute.clear();
     disk.clear();

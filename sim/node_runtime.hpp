@@ -285,16 +285,22 @@ class NodeRuntime final : public NodeHandle {
     for (auto& e : out_.events)
       ctx_.record.events.push_back(EventRecord{now, id_, std::move(e.kind), std::move(e.fields)});
     for (auto& h : out_.history) ctx_.record.history.push_back(std::move(h));
+    if (out_.send_while_persisting) send_all();
     if (!out_.persist.empty()) {
       if (apply_)
         for (const auto& op : out_.persist) apply_(storage_, op);
       const Duration sync = ctx_.storage_time(id_, out_.persist_bytes, timing_);
       if (sync > 0) simgrid::s4u::this_actor::sleep_for(to_seconds(sync));
     }
-    for (auto& s : out_.sends) transport_.send(id_, s.to, std::move(s.msg), s.size_bytes);
+    send_all();
     for (const auto& job : out_.compute) start_job(job.id, job.flops, 0, true);
     for (const auto& job : out_.disk) start_job(job.id, 0, job.bytes, job.write);
     out_.clear();
+  }
+
+  void send_all() {
+    for (auto& s : out_.sends) transport_.send(id_, s.to, std::move(s.msg), s.size_bytes);
+    out_.sends.clear();
   }
 
   /// A node-local notification for this incarnation (a finished job, a control poke).

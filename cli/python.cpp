@@ -1,6 +1,5 @@
-#include "cli/plots.hpp"
+#include "cli/python.hpp"
 
-#include <fmt/format.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -11,29 +10,30 @@
 #include <cstring>
 #include <iostream>
 #include <system_error>
-#include <vector>
+
+#include <fmt/format.h>
 
 extern char** environ;
 
 namespace faultline {
 namespace fs = std::filesystem;
 
-std::optional<fs::path> find_plot_script() {
+std::optional<fs::path> find_script(const std::string& name) {
   std::error_code ec;
   const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
   if (!ec) {
-    const fs::path beside = exe.parent_path() / "plot_timeline.py";
+    const fs::path beside = exe.parent_path() / name;
     if (fs::is_regular_file(beside, ec)) return beside;
   }
-  const fs::path source = fs::path(FAULTLINE_SOURCE_DIR) / "reports" / "plot_timeline.py";
+  const fs::path source = fs::path(FAULTLINE_SOURCE_DIR) / "reports" / name;
   if (fs::is_regular_file(source, ec)) return source;
   return std::nullopt;
 }
 
-std::optional<std::string> draw_timeline(const fs::path& run_dir, bool quiet) {
-  const auto script = find_plot_script();
+std::optional<std::string> run_script(const std::string& name, const std::vector<std::string>& args) {
+  const auto script = find_script(name);
   if (!script)
-    return fmt::format("plot_timeline.py is neither next to the faultline binary nor in {}/reports",
+    return fmt::format("{} is neither next to the faultline binary nor in {}/reports", name,
                        FAULTLINE_SOURCE_DIR);
   std::string python = "python3";  // posix_spawnp searches PATH
   if (const char* env = std::getenv("FAULTLINE_PYTHON"); env && *env)
@@ -41,12 +41,12 @@ std::optional<std::string> draw_timeline(const fs::path& run_dir, bool quiet) {
   else if (::access("/usr/bin/python3", X_OK) == 0)
     python = "/usr/bin/python3";
 
-  std::vector<std::string> args = {python, script->string(), run_dir.string()};
-  if (quiet) args.emplace_back("--quiet");
+  std::vector<std::string> all = {python, script->string()};
+  all.insert(all.end(), args.begin(), args.end());
   std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
+  for (auto& a : all) argv.push_back(a.data());
   argv.push_back(nullptr);
-  // The summary printed so far must come out before anything the script prints.
+  // What was printed so far must come out before anything the script prints.
   std::cout.flush();
   std::fflush(nullptr);
   pid_t pid = 0;
@@ -57,8 +57,7 @@ std::optional<std::string> draw_timeline(const fs::path& run_dir, bool quiet) {
     if (errno != EINTR) return fmt::format("waiting for {}: {}", python, std::strerror(errno));
   if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return std::nullopt;
   if (WIFEXITED(status))
-    return fmt::format("{} {} exited with status {}", python, script->string(),
-                       WEXITSTATUS(status));
+    return fmt::format("{} {} exited with status {}", python, script->string(), WEXITSTATUS(status));
   return fmt::format("{} {} was killed by signal {}", python, script->string(), WTERMSIG(status));
 }
 
