@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <map>
+#include <set>
 #include <string>
 
 #include "cli/run.hpp"
@@ -227,6 +228,72 @@ TEST(Faults, StopWhenEndsTheRunOnceItHolds) {
   EXPECT_TRUE(s.record.stopped_early);
   EXPECT_LT(s.record.end_time, 2 * kSecond);
   EXPECT_GT(s.record.end_time, kSecond);
+}
+
+TEST(Faults, NetworkKindsDropsOnlyThoseMessages) {
+  // n4 stops receiving entries from n1 but still hears its heartbeats: its log falls behind
+  // while it never times out (the Figure 16 setup: scenarios/papers/raft-figure-16.yaml).
+  const auto s = run("  - {at: 0s, elect: n1}\n"
+                     "  - {at: 200ms, network: {from: n1, to: n4, drop: 100%, kinds: [append_entries]}}\n");
+  EXPECT_GT(s.record.messages_dropped, 10);
+  for (auto* e : events(s.record, "election_timeout"))
+    if (e->time > 200 * kMillisecond) ADD_FAILURE() << s.record.name(e->node) << " timed out";
+  std::uint64_t n4_applied = 0, n2_applied = 0;
+  for (auto* e : events(s.record, "applied")) {
+    const auto index = e->fields["index"].get<std::uint64_t>();
+    if (s.record.name(e->node) == "n4") n4_applied = std::max(n4_applied, index);
+    if (s.record.name(e->node) == "n2") n2_applied = std::max(n2_applied, index);
+  }
+  // n4 stops at what it had at 200 ms; n2 goes on for 3.8 s more.
+  EXPECT_GT(n2_applied, 100u);
+  EXPECT_LT(n4_applied * 4, n2_applied);
+  EXPECT_TRUE(s.record.violations.empty());
+}
+
+TEST(Faults, HeartbeatMakesTheLeaderBroadcastNow) {
+  // A 1 s heartbeat interval: without the fault, n1 would stay silent from 0.1 s to ~1 s.
+  const auto s = run("  - {at: 0s, elect: n1}\n  - {at: 500ms, heartbeat: leader}\n",
+                     "params: {election_timeout: [3s, 4s], heartbeat_interval: 1s}\n");
+  auto heard = events(s.record, "heartbeat_broadcast");
+  ASSERT_EQ(heard.size(), 1u);
+  EXPECT_EQ(s.record.name(heard[0]->node), "n1");
+  EXPECT_GE(heard[0]->time, 500 * kMillisecond);
+  EXPECT_LT(heard[0]->time, 600 * kMillisecond);  // now, not at the next periodic one (~1 s)
+}
+
+TEST(Faults, RecoveryTimeRunsFromTheLeaderCrashUntilEveryoneHeardTheNewLeader) {
+  const auto s = run("  - {at: 0s, elect: n1}\n  - {at: 1s, crash: leader}\n",
+                     "stop_when: recovered_after_crash == 1\n");
+  EXPECT_TRUE(s.record.stopped_early);
+  EXPECT_EQ(s.protocol_metrics["recovered_after_crash"], 1);
+  const double recovery = s.protocol_metrics["recovery_time_ms"].get<double>();
+  const double elected = s.protocol_metrics["recovery_leader_ms"].get<double>();
+  EXPECT_GE(recovery, elected);
+  EXPECT_GT(elected, 150.0);  // at least the minimum election timeout after the last heartbeat
+  // Every surviving server heard the new leader by then.
+  std::set<std::string> heard;
+  for (auto* e : events(s.record, "leader_heard"))
+    if (e->time > kSecond && e->time <= kSecond + from_seconds(recovery / 1000) + 1)
+      heard.insert(s.record.name(e->node));
+  EXPECT_EQ(heard.size(), 3u);  // the 4 survivors but the new leader itself
+}
+
+TEST(Faults, ProcessingTimeDelaysEveryEvent) {
+  // Without `processing` every put of this cluster takes 8.06 ms (4 one-way trips of 2 ms plus
+  // message costs). A request crosses the client, the leader, the followers (in parallel) and
+  // the leader again: at least 4 events of 1-2 ms each on its path. (One simulation per
+  // process: the baseline is that known figure, not a second run.)
+  const std::string text = scenario_text("  - {at: 0s, elect: n1}\n");
+  const auto at = text.find("cluster: {");
+  const auto s = simulate(load_scenario_text(
+      std::string(text).replace(at, 10, "cluster: {processing: [1ms, 2ms], "), "slow.yaml"));
+  std::vector<double> l;
+  for (const auto& op : reports::pair_operations(s.record.history))
+    if (op.outcome == OpType::Ok) l.push_back(to_ms(*op.complete - op.invoke));
+  ASSERT_FALSE(l.empty());
+  std::sort(l.begin(), l.end());
+  EXPECT_GT(l[l.size() / 2], 8.06 + 4.0);
+  EXPECT_TRUE(s.record.violations.empty());
 }
 
 TEST(Faults, ClientsAreTargetedByNameOnly) {
