@@ -81,10 +81,24 @@ std::vector<ProtocolInfo> build_protocols() {
       {"commit_after_heal_ms",
        "for each heal (or nemesis end): time until the highest commit index advances again",
        true},
+      // Log compaction (extended paper §7; reports/raft_snapshot_metrics.hpp).
+      {"snapshots", "snapshots taken by servers compacting their own log (§7)", false},
+      {"snapshots_installed",
+       "snapshots a follower installed from the leader (InstallSnapshot, Figure 13)", false},
+      {"snapshot_bytes_max", "largest snapshot taken or installed, in bytes", false},
+      {"log_entries_max",
+       "most log entries any server held on stable storage after any step of the run (bounded by "
+       "compaction, params.snapshot_threshold)",
+       false},
+      {"log_entries_at_end_max", "most log entries any server holds on stable storage at the end",
+       false},
+      {"rpcs.install_snapshot", "InstallSnapshot messages sent (§7)", false},
+      {"rpcs.install_snapshot_reply", "InstallSnapshot replies sent", false},
   };
   raft.workload_ops = {"get", "put", "append", "cas"};
   raft.message_kinds = {"request_vote",         "request_vote_reply", "append_entries", "heartbeat",
-                        "append_entries_reply", "client_request",     "client_reply"};
+                        "append_entries_reply", "client_request",     "client_reply",
+                        "install_snapshot",     "install_snapshot_reply"};
   all.push_back(raft);
 
   for (const auto& [name, summary] : std::vector<std::pair<std::string, std::string>>{

@@ -7,6 +7,7 @@
 
 #include "reports/raft_lab_metrics.hpp"
 #include "reports/raft_recovery.hpp"
+#include "reports/raft_snapshot_metrics.hpp"  // log compaction (issue 4 part 6)
 #include "reports/stats.hpp"
 
 namespace faultline::reports {
@@ -137,6 +138,7 @@ nlohmann::json raft_metrics(const RunRecord& record) {
           {"leaders", leaders}};
   metrics.update(raft_recovery_metrics(record));
   add_raft_lab_metrics(record, metrics);  // rpcs.total, RPC rates, agreement (6.824 labs)
+  add_raft_snapshot_metrics(record, metrics);  // snapshots, log_entries_max (§7)
   return metrics;
 }
 

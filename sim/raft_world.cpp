@@ -32,6 +32,7 @@ RaftWorld::RaftWorld(const Scenario& scenario, RunContext& ctx)
     by_name_[slot.info.name] = slot.info.id;
     (slot.info.kind == NodeKind::Server ? servers_ : clients_).push_back(slot.info.id);
   }
+  log_entries_max_.assign(ctx.slots.size(), 0);
   for (NodeId id : servers_) {
     auto runtime = std::make_unique<NodeRuntime<raft::Node>>(
         ctx, transport_, id, "node/" + ctx.slot(id).info.name,
@@ -41,6 +42,9 @@ RaftWorld::RaftWorld(const Scenario& scenario, RunContext& ctx)
         [](raft::PersistentState& stored, const raft::PersistOp& op) { stored.apply(op); },
         [this](const raft::Node& node, const raft::Node::Out& out, Time now) {
           if (checks_on_) monitor_.observe(node, out.events, now);
+          // The core's log is what stable storage holds once the step's ops are applied.
+          auto& most = log_entries_max_[static_cast<std::size_t>(node.id())];
+          most = std::max<std::uint64_t>(most, node.log().size());
         },
         [](raft::Node& node, int control, Time now, raft::Node::Out& out) {
           node.control(static_cast<raft::Control>(control), now, out);
@@ -101,6 +105,21 @@ void RaftWorld::collect_violations() {
 }
 
 void RaftWorld::finish() {
+  // What each server holds on stable storage at the end, and the most log entries it held after
+  // any step: log compaction (§7) keeps this bounded; without it the log grows with the run.
+  // reports/raft_snapshot_metrics.cpp turns these events into log_entries_max and friends.
+  for (auto* s : server_runtimes_) {
+    const raft::PersistentState& stored = s->storage();
+    ctx_.event(s->id(), "stable_storage",
+               {{"log_entries", stored.log.size()},
+                {"log_entries_max",
+                 std::max<std::uint64_t>(log_entries_max_[static_cast<std::size_t>(s->id())],
+                                         stored.log.size())},
+                {"snapshot_index", stored.snapshot.last_included_index},
+                {"snapshot_bytes", stored.snapshot.last_included_index > 0
+                                       ? raft::snapshot_size(stored.snapshot)
+                                       : 0}});
+  }
   if (checks_on_) {
     std::vector<const raft::PersistentState*> logs;
     for (auto* s : server_runtimes_) logs.push_back(&s->storage());

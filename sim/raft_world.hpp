@@ -36,6 +36,8 @@ class RaftWorld final : public World {
   std::vector<std::pair<const raft::Client*, std::size_t>> acked_seen_;  // per client: core, copied
 
   bool checks_on_ = true;
+  /// Per node id: the most log entries the server's stable storage held after any step.
+  std::vector<std::uint64_t> log_entries_max_;
 };
 
 /// Builds the node table shared by every protocol: servers (n1..nN or `names`), then clients c1..cM.

@@ -31,6 +31,11 @@ std::vector<ParamSpec> param_schema() {
                              "most unanswered AppendEntries a leader pipelines to one follower "
                              "(1 = one at a time)",
                              1.0, std::nullopt, {}});
+  schema.push_back(ParamSpec{"snapshot_threshold", ParamType::Integer, "0",
+                             "log compaction (§7): a server snapshots its state machine and "
+                             "discards its log up to last_applied when more than this many "
+                             "applied entries are kept since its last snapshot; 0 = off",
+                             0.0, std::nullopt, {}});
   std::string bug_help =
       "deliberately broken variants for teaching (docs/protocols/raft.md, \"Broken variants\"), "
       "any of: ";
@@ -48,6 +53,7 @@ Config config_from(const ParamValues& params) {
   config.heartbeat_interval = params.duration("heartbeat_interval");
   config.max_entries_per_append = params.integer("max_entries_per_append");
   config.max_inflight_appends = params.integer("max_inflight_appends");
+  config.snapshot_threshold = params.integer("snapshot_threshold");
   config.bugs = params.list("bugs");
   return config;
 }

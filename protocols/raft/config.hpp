@@ -36,6 +36,11 @@ struct Config {
   /// Unanswered AppendEntries a leader keeps in flight to one follower whose log is known to
   /// match (pipelining, as etcd raft's MaxInflightMsgs). 1 = one at a time (LogCabin).
   std::int64_t max_inflight_appends = 8;
+  /// Log compaction (extended paper §7): a server snapshots its state machine as of
+  /// last_applied, and discards the log up to it, when more than this many applied entries are
+  /// kept in its log since the last snapshot. 0 (the default) switches compaction off: logs
+  /// grow for the whole run and no InstallSnapshot is ever sent.
+  std::int64_t snapshot_threshold = 0;
   /// Deliberately broken variants for teaching (the bug zoo, docs/protocols/raft.md "Broken
   /// variants"): names from bug_names(). Empty (the default) for the correct protocol.
   std::vector<std::string> bugs;

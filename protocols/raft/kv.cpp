@@ -3,17 +3,17 @@
 namespace faultline::raft {
 
 std::string KvStore::get(const std::string& key) const {
-  auto it = data_.find(key);
-  return it == data_.end() ? std::string() : it->second;
+  auto it = state_.data.find(key);
+  return it == state_.data.end() ? std::string() : it->second;
 }
 
-void KvStore::put(const std::string& key, std::string value) { data_[key] = std::move(value); }
+void KvStore::put(const std::string& key, std::string value) { state_.data[key] = std::move(value); }
 
-void KvStore::append(const std::string& key, const std::string& suffix) { data_[key] += suffix; }
+void KvStore::append(const std::string& key, const std::string& suffix) { state_.data[key] += suffix; }
 
 bool KvStore::cas(const std::string& key, const std::string& expected, std::string value) {
   if (get(key) != expected) return false;
-  data_[key] = std::move(value);
+  state_.data[key] = std::move(value);
   return true;
 }
 
@@ -63,7 +63,7 @@ KvStore::Result KvStore::apply(const Command& command, Outcome* outcome) {
     }
     return result;
   }
-  Session& session = sessions_[command.client_id];
+  ClientSession& session = state_.sessions[command.client_id];
   if (auto it = session.results.find(command.seq); it != session.results.end()) {
     set_outcome(Outcome::Duplicate);
     return it->second;
@@ -105,15 +105,15 @@ KvStore::Result KvStore::preview(const Command& command) const {
 }
 
 const KvStore::Result* KvStore::remembered(std::int64_t client_id, std::int64_t seq) const {
-  auto s = sessions_.find(client_id);
-  if (s == sessions_.end()) return nullptr;
+  auto s = state_.sessions.find(client_id);
+  if (s == state_.sessions.end()) return nullptr;
   auto r = s->second.results.find(seq);
   return r == s->second.results.end() ? nullptr : &r->second;
 }
 
 bool KvStore::stale(std::int64_t client_id, std::int64_t seq) const {
-  auto s = sessions_.find(client_id);
-  if (s == sessions_.end()) return false;
+  auto s = state_.sessions.find(client_id);
+  if (s == state_.sessions.end()) return false;
   return seq < s->second.ack_below && s->second.results.count(seq) == 0;
 }
 

@@ -1,7 +1,9 @@
 // Raft's messages, log entries and what a server persists (extended paper, Figure 2).
 //
-// Log indices are 1-based: index 0 is the empty sentinel of term 0, so `prev_log_index == 0`
-// always matches. PersistentState::log[0] holds the entry of index 1.
+// Log indices are 1-based and absolute: index 0 is the empty sentinel of term 0, so
+// `prev_log_index == 0` always matches. With log compaction (§7) the log is stored with an
+// offset: PersistentState::log[0] holds the entry of index snapshot.last_included_index + 1
+// (index 1 when there is no snapshot).
 #pragma once
 
 #include <cstdint>
@@ -10,6 +12,7 @@
 #include <vector>
 
 #include "common/ids.hpp"
+#include "protocols/raft/snapshot.hpp"
 
 namespace faultline::raft {
 
@@ -101,15 +104,36 @@ struct ClientReply {
   bool cas_matched = false;
 };
 
+/// Invoked by the leader to send a snapshot to a follower that lags behind the leader's log
+/// (extended paper §7, Figure 13). The whole snapshot travels in one message: Figure 13's
+/// chunking (`offset`, `done`) is not modelled, every InstallSnapshot is offset 0, done = true
+/// (the two fields are counted in the wire size all the same).
+struct InstallSnapshot {
+  std::uint64_t term = 0;
+  NodeId leader_id = kNoNode;
+  /// last_included_index, last_included_term and the state machine state ("data[]").
+  Snapshot snapshot;
+};
+
+struct InstallSnapshotReply {
+  std::uint64_t term = 0;  // the follower's current_term, for the leader to update itself
+  /// EXTENSION (Figure 13's reply has only the term): the snapshot's last_included_index, so the
+  /// leader knows which snapshot is answered (a reordered reply must not move match_index past
+  /// what that snapshot covered).
+  std::uint64_t last_included_index = 0;
+};
+
+// New alternatives go at the end: kind_name() indexes a name table by the variant's index.
 using Message = std::variant<RequestVote, RequestVoteReply, AppendEntries, AppendEntriesReply,
-                             ClientRequest, ClientReply>;
+                             ClientRequest, ClientReply, InstallSnapshot, InstallSnapshotReply>;
 
 /// Bytes of one entry on the wire or on disk: term, op, ids, and length-prefixed strings.
 std::uint64_t entry_size(const LogEntry& entry);
 /// Realistic byte size of a message (fixed header + fields + strings + per-entry overhead).
 std::uint64_t wire_size(const Message& message);
 /// "request_vote", "request_vote_reply", "append_entries" (carrying entries), "heartbeat" (an
-/// AppendEntries without entries), "append_entries_reply", "client_request", "client_reply".
+/// AppendEntries without entries), "append_entries_reply", "client_request", "client_reply",
+/// "install_snapshot", "install_snapshot_reply".
 const char* kind_name(const Message& message);
 
 // ---- What a server keeps on stable storage (Figure 2, "Persistent state on all servers").
@@ -129,8 +153,16 @@ struct AppendLog {
   std::uint64_t first_index = 0;
   std::vector<LogEntry> entries;
 };
+/// Saves a snapshot, replacing the previous one, and discards the log entries it covers (§7).
+/// The same op serves a server compacting its own log and a follower installing the leader's
+/// snapshot (Figure 13, receiver steps 6-8): if the log holds an entry with the snapshot's last
+/// included index and term, the entries following it are retained; otherwise the entire log is
+/// discarded.
+struct SaveSnapshot {
+  Snapshot snapshot;
+};
 /// Incremental changes only: runs have thousands of entries, a step never re-saves the log.
-using PersistOp = std::variant<SetTermVote, TruncateLog, AppendLog>;
+using PersistOp = std::variant<SetTermVote, TruncateLog, AppendLog, SaveSnapshot>;
 
 /// Bytes a PersistOp writes to disk.
 std::uint64_t persist_size(const PersistOp& op);
@@ -138,7 +170,17 @@ std::uint64_t persist_size(const PersistOp& op);
 struct PersistentState {
   std::uint64_t current_term = 0;
   NodeId voted_for = kNoNode;
-  std::vector<LogEntry> log;  // log[0] is the entry of index 1
+  /// The latest snapshot (§7); last_included_index 0 when the server never took or installed one.
+  Snapshot snapshot;
+  /// The entries after the snapshot: log[0] is the entry of index first_index().
+  std::vector<LogEntry> log;
+
+  /// Absolute index of log[0]: snapshot.last_included_index + 1.
+  std::uint64_t first_index() const { return snapshot.last_included_index + 1; }
+  /// Absolute index of the last entry (the snapshot's last included index if the log is empty).
+  std::uint64_t last_index() const { return snapshot.last_included_index + log.size(); }
+  /// The entry at an absolute index in [first_index(), last_index()].
+  const LogEntry& entry(std::uint64_t index) const { return log[index - first_index()]; }
 
   void apply(const PersistOp& op);
 };

@@ -25,13 +25,17 @@ void SafetyMonitor::observe(const Node& node, const std::vector<TraceEvent>& eve
     if (e.kind == "log_truncated") {
       const auto from = e.fields.at("from_index").get<std::uint64_t>();
       seen.log_seen = std::min(seen.log_seen, from - 1);
+    } else if (e.kind == "snapshot_installed" && !e.fields.at("log_retained").get<bool>()) {
+      // Figure 13 step 8: the whole log was discarded, entries past the snapshot included.
+      seen.log_seen =
+          std::min(seen.log_seen, e.fields.at("last_included_index").get<std::uint64_t>());
     }
   }
   // A restart without on_crash: the recovered log may be shorter than what we saw.
-  seen.log_seen = std::min<std::uint64_t>(seen.log_seen, node.log().size());
+  seen.log_seen = std::min<std::uint64_t>(seen.log_seen, node.last_log_index());
   record_log(node, seen, now);
 
-  // commit_index restarts from 0 after a crash (volatile, Figure 2).
+  // commit_index restarts after a crash (volatile, Figure 2), from the snapshot's last index.
   if (node.commit_index() < seen.commit_seen) seen.commit_seen = node.commit_index();
   record_commits(node, seen, now);
 
@@ -40,6 +44,8 @@ void SafetyMonitor::observe(const Node& node, const std::vector<TraceEvent>& eve
       check_leader(node, e.fields.at("term").get<std::uint64_t>(), now);
     } else if (e.kind == "applied") {
       check_applied(node, e.fields, now);
+    } else if (e.kind == "snapshot" || e.kind == "snapshot_installed") {
+      check_snapshot(node, e.fields, now);
     }
   }
 }
@@ -53,11 +59,16 @@ void SafetyMonitor::on_crash(NodeId node, Time /*now*/) {
 // store the same command" and "the logs are identical in all preceding entries". The second part
 // is checked one link at a time: same (index, term) => same term at index - 1; by induction over
 // indices that covers whole prefixes.
+//
+// Indices are absolute. Entries a snapshot has discarded (§7) are not read again: they are
+// committed, and were checked while they were in some log (an entry committed and compacted in
+// the same step on one server was appended by its leader in an earlier step, and seen there).
 void SafetyMonitor::record_log(const Node& node, PerNode& seen, Time now) {
-  const auto& log = node.log();
-  for (std::uint64_t index = seen.log_seen + 1; index <= log.size(); ++index) {
-    const LogEntry& entry = log[index - 1];
-    const std::uint64_t prev_term = index > 1 ? log[index - 2].term : 0;
+  const std::uint64_t first = std::max(seen.log_seen, node.snapshot_index()) + 1;
+  for (std::uint64_t index = first; index <= node.last_log_index(); ++index) {
+    const LogEntry& entry = node.entry(index);
+    // The snapshot's last included term stands for the discarded entry before the log.
+    const std::uint64_t prev_term = node.term_at(index - 1);
     auto [it, inserted] =
         entries_.try_emplace({index, entry.term}, EntryRecord{entry.command, prev_term, node.id()});
     if (inserted) continue;
@@ -78,13 +89,15 @@ void SafetyMonitor::record_log(const Node& node, PerNode& seen, Time now) {
              entry.term, index, {"log_matching", entry.term, 0, 0});
     }
   }
-  seen.log_seen = log.size();
+  seen.log_seen = node.last_log_index();
 }
 
 void SafetyMonitor::record_commits(const Node& node, PerNode& seen, Time now) {
-  const auto& log = node.log();
-  for (std::uint64_t index = seen.commit_seen + 1; index <= node.commit_index(); ++index) {
-    const std::uint64_t term = log[index - 1].term;
+  // Indices up to the snapshot were committed where the snapshot was taken (and recorded
+  // there); check_snapshot compares the snapshot's last included entry with that record.
+  const std::uint64_t first = std::max(seen.commit_seen, node.snapshot_index()) + 1;
+  for (std::uint64_t index = first; index <= node.commit_index(); ++index) {
+    const std::uint64_t term = node.term_at(index);
     auto [it, inserted] =
         committed_.try_emplace(index, CommitRecord{term, node.current_term(), node.id()});
     if (!inserted && it->second.term != term) {
@@ -110,10 +123,12 @@ void SafetyMonitor::check_leader(const Node& node, std::uint64_t term, Time now)
   }
   // Leader Completeness (§5.4): "If a log entry is committed in a given term, then that entry
   // will be present in the logs of the leaders for all higher-numbered terms."
-  const auto& log = node.log();
   for (const auto& [index, c] : committed_) {
     if (c.commit_term >= term) continue;
-    if (index <= log.size() && log[index - 1].term == c.term) continue;
+    // Committed entries inside the new leader's snapshot are in its state (check_snapshot
+    // verified the snapshot's last included entry against the committed record).
+    if (index <= node.snapshot_index()) continue;
+    if (index <= node.last_log_index() && node.term_at(index) == c.term) continue;
     report(now, {node.id(), c.reporter}, "leader_completeness",
            node_name(node.id()) + " became leader of term " + std::to_string(term) +
                " without entry " + std::to_string(index) + " (term " + std::to_string(c.term) +
@@ -130,17 +145,24 @@ void SafetyMonitor::check_applied(const Node& node, const nlohmann::json& f, Tim
   const auto index = f.at("index").get<std::uint64_t>();
   const auto term = f.at("term").get<std::uint64_t>();
   // The applied entry is in the node's log (applied entries are committed, never truncated):
-  // compare whole commands. The event's own fields are the fallback.
+  // compare whole commands. If a snapshot taken in the same step has already discarded it,
+  // the command as first recorded from a log at (index, term); the event's own fields are the
+  // last fallback.
   std::string fingerprint = "term " + std::to_string(term) + " ";
-  const auto& log = node.log();
-  if (index >= 1 && index <= log.size() && log[index - 1].term == term) {
-    fingerprint += describe(log[index - 1].command);
+  const auto recorded = entries_.find({index, term});
+  if (index > node.snapshot_index() && index <= node.last_log_index() &&
+      node.term_at(index) == term) {
+    fingerprint += describe(node.entry(index).command);
+  } else if (recorded != entries_.end()) {
+    fingerprint += describe(recorded->second.command);
   } else {
     fingerprint += f.at("op").get<std::string>() + " " + f.at("key").get<std::string>() +
                    " (client " + std::to_string(f.at("client_id").get<std::int64_t>()) + " seq " +
                    std::to_string(f.at("seq").get<std::int64_t>()) + ")";
   }
-  auto [it, inserted] = applied_.try_emplace(index, ApplyRecord{term, fingerprint, node.id()});
+  auto [it, inserted] = applied_.try_emplace(
+      index, ApplyRecord{term, fingerprint, node.id(), f.at("client_id").get<std::int64_t>(),
+                         f.at("seq").get<std::int64_t>()});
   if (!inserted && it->second.fingerprint != fingerprint) {
     const auto [lo, hi] = std::minmax(it->second.term, term);
     report(now, {it->second.node, node.id()}, "state_machine_safety",
@@ -149,6 +171,23 @@ void SafetyMonitor::check_applied(const Node& node, const nlohmann::json& f, Tim
                node_name(node.id()),
            hi, index, {"state_machine_safety", lo, hi, 0});
   }
+}
+
+void SafetyMonitor::check_snapshot(const Node& node, const nlohmann::json& f, Time now) {
+  // A snapshot (taken, or installed from the leader) stands for the committed entries up to its
+  // last included index (§7): that entry must be the one committed at that index. Everything
+  // before it follows by Log Matching, checked while those entries were in the logs.
+  const auto index = f.at("last_included_index").get<std::uint64_t>();
+  const auto term = f.at("last_included_term").get<std::uint64_t>();
+  const auto it = committed_.find(index);
+  if (it == committed_.end() || it->second.term == term) return;
+  const auto [lo, hi] = std::minmax(it->second.term, term);
+  report(now, {it->second.reporter, node.id()}, "state_machine_safety",
+         node_name(node.id()) + " holds a snapshot whose last entry " + std::to_string(index) +
+             " has term " + std::to_string(term) + ", but term " +
+             std::to_string(it->second.term) + " was committed there on " +
+             node_name(it->second.reporter),
+         hi, index, {"state_machine_safety", lo, hi, 0});
 }
 
 std::string SafetyMonitor::node_name(NodeId id) const {
@@ -165,9 +204,16 @@ void SafetyMonitor::check_no_lost_writes(const std::vector<AckedWrite>& acked,
   // the final state even if no live server has applied it yet (a leader may commit, answer
   // and crash before any follower hears the new commit_index). Fewer copies than a majority
   // means it can be, or has been, overwritten: the write is lost.
+  //
+  // With log compaction (§7) a server's state is its snapshot plus its log: a write applied at
+  // an index its snapshot covers is part of the snapshot's state machine. The applied records
+  // say which write each index holds (State Machine Safety checked they agree everywhere).
   std::map<std::pair<std::int64_t, std::int64_t>, std::size_t> copies;  // (client_id, seq) ->
   for (const PersistentState* state : logs) {
     std::set<std::pair<std::int64_t, std::int64_t>> here;
+    const std::uint64_t covered = state->snapshot.last_included_index;
+    for (auto a = applied_.begin(); a != applied_.end() && a->first <= covered; ++a)
+      if (a->second.client_id >= 0) here.insert({a->second.client_id, a->second.seq});
     for (const LogEntry& e : state->log)
       if (e.command.client_id >= 0) here.insert({e.command.client_id, e.command.seq});
     for (const auto& k : here) ++copies[k];

@@ -15,9 +15,15 @@
 //                                                                      one record per client
 //
 // Everything is incremental: the monitor learns new log entries from how far it has already
-// looked at each server's log (lowered by the core's "log_truncated" events and by crashes),
-// new commits from commit_index, applies from "applied" events. Memory grows with the number of
-// distinct entries of the run, not with the number of steps.
+// looked at each server's log (lowered by the core's "log_truncated" events, by a snapshot
+// install that discards the log, and by crashes), new commits from commit_index, applies from
+// "applied" events. Memory grows with the number of distinct entries of the run, not with the
+// number of steps.
+//
+// Log compaction (§7): indices are absolute, and entries a snapshot has discarded are never
+// read again (they are committed, and were checked while they were in the logs). A snapshot's
+// last included entry is compared with the entry committed at its index; the end-of-run check
+// counts a write as present on a server whose snapshot covers the index it was applied at.
 #pragma once
 
 #include <cstdint>
@@ -54,8 +60,9 @@ class SafetyMonitor {
   void observe(const Node& node, const std::vector<TraceEvent>& events, Time now);
   /// The server lost its volatile state; its log is re-read from scratch when it restarts.
   void on_crash(NodeId node, Time now);
-  /// End of run: every acknowledged write must be in a majority of the servers' persisted logs
-  /// (`logs`: every server's stable storage, crashed or not), i.e. part of the final state.
+  /// End of run: every acknowledged write must be in a majority of the servers' persisted states
+  /// (`logs`: every server's stable storage, crashed or not: its log, or the snapshot that
+  /// replaced a prefix of it), i.e. part of the final state.
   void check_no_lost_writes(const std::vector<AckedWrite>& acked,
                             const std::vector<const PersistentState*>& logs, Time now);
 
@@ -78,9 +85,11 @@ class SafetyMonitor {
     std::uint64_t term = 0;
     std::string fingerprint;  // the entry's term and whole command
     NodeId node = kNoNode;
+    std::int64_t client_id = -1;  // the command's session: which write a snapshot covering this
+    std::int64_t seq = 0;         // index contains (no_lost_write)
   };
   struct PerNode {
-    std::uint64_t log_seen = 0;     // entries 1..log_seen of its log are recorded in entries_
+    std::uint64_t log_seen = 0;     // entries up to log_seen (absolute) are recorded in entries_
     std::uint64_t commit_seen = 0;  // commit_index at the last observation
   };
 
@@ -88,6 +97,8 @@ class SafetyMonitor {
   void record_commits(const Node& node, PerNode& seen, Time now);
   void check_leader(const Node& node, std::uint64_t term, Time now);
   void check_applied(const Node& node, const nlohmann::json& fields, Time now);
+  /// A "snapshot" or "snapshot_installed" event: its last included entry must be the committed one.
+  void check_snapshot(const Node& node, const nlohmann::json& fields, Time now);
   /// What makes two records "the same breach". A run of conflicting entries between the same
   /// two terms (a broken variant overwrote a committed suffix) is one breach, not one per index.
   using BreachKey = std::tuple<std::string, std::uint64_t, std::uint64_t, std::int64_t>;

@@ -55,6 +55,14 @@ Node::Node(NodeId id, std::vector<NodeId> servers, const Config& config, Rng rng
   RAFT_CHECK(config_.heartbeat_interval > 0, "heartbeat_interval must be positive");
   RAFT_CHECK(config_.max_entries_per_append >= 1, "max_entries_per_append must be at least 1");
   RAFT_CHECK(config_.max_inflight_appends >= 1, "max_inflight_appends must be at least 1");
+  RAFT_CHECK(config_.snapshot_threshold >= 0, "snapshot_threshold must not be negative");
+  // §7: a snapshot holds committed entries only, so a recovering server's state machine starts
+  // from it and its commit index at its last included index; the log after it is re-applied
+  // as the leader's commit index arrives.
+  if (snapshot_index() > 0) {
+    kv_.restore(state_.snapshot.state);
+    commit_index_ = last_applied_ = snapshot_index();
+  }
   // Every server starts (and restarts) as a follower with a fresh election timer (§5.2).
   reset_election_timer(now);
 }
@@ -74,6 +82,10 @@ void Node::step(const Envelope<Message>& in, Time now, Out& out) {
     on_append_entries_reply(in.from, *m, now, out);
   } else if (const auto* m = std::get_if<ClientRequest>(&msg)) {
     on_client_request(in.from, *m, now, out);
+  } else if (const auto* m = std::get_if<InstallSnapshot>(&msg)) {
+    on_install_snapshot(in.from, *m, now, out);
+  } else if (const auto* m = std::get_if<InstallSnapshotReply>(&msg)) {
+    on_install_snapshot_reply(in.from, *m, now, out);
   }
   // A ClientReply addressed to a server is meaningless: ignored.
 }
@@ -183,26 +195,16 @@ bool Node::candidate_log_up_to_date(std::uint64_t last_log_index,
 // ------------------------------------------------------------------------------------------
 // AppendEntries, receiver side (§5.3)
 
-void Node::on_append_entries(NodeId from, const AppendEntries& m, Time now, Out& out) {
-  const bool first_word = m.term > state_.current_term || leader_id_ != m.leader_id;
-  if (m.term > state_.current_term) {
-    observe_term(m.term, from, "append_entries", now, out, m.leader_id);
-  }
-
-  AppendEntriesReply reply;
-  auto send_reply = [&] {
-    reply.term = state_.current_term;
-    Message msg = reply;
-    const auto size = wire_size(msg);
-    out.send(from, std::move(msg), size);
-  };
-
+bool Node::heed_leader(NodeId from, std::uint64_t term, NodeId leader, std::string_view why,
+                       Time now, Out& out) {
+  const bool first_word = term > state_.current_term || leader_id_ != leader;
+  if (term > state_.current_term) observe_term(term, from, why, now, out, leader);
   // §5.1: a stale leader learns the newer term from the reply and steps down.
-  if (m.term < state_.current_term) return send_reply();
+  if (term < state_.current_term) return false;
   if (role_ == Role::Leader) {
     // Another leader in our own term: impossible in correct Raft (Election Safety). Refuse; the
     // SafetyMonitor records the breach, the core must not crash on it.
-    return send_reply();
+    return false;
   }
   // §5.2: "If the leader's term is at least as large as the candidate's current term, then the
   // candidate recognizes the leader as legitimate and returns to follower state."
@@ -210,10 +212,25 @@ void Node::on_append_entries(NodeId from, const AppendEntries& m, Time now, Out&
   if (first_word) {
     // The first word from this term's leader: Figure 16 measures a leader change until every
     // surviving server has heard it (extended paper §9.3).
-    out.emit("leader_heard", {{"term", state_.current_term}, {"leader", m.leader_id}});
+    out.emit("leader_heard", {{"term", state_.current_term}, {"leader", leader}});
   }
-  leader_id_ = m.leader_id;
+  leader_id_ = leader;
   reset_election_timer(now);
+  return true;
+}
+
+void Node::send(NodeId to, Message msg, Out& out) const {
+  const auto size = wire_size(msg);
+  out.send(to, std::move(msg), size);
+}
+
+void Node::on_append_entries(NodeId from, const AppendEntries& m, Time now, Out& out) {
+  AppendEntriesReply reply;
+  auto send_reply = [&] {
+    reply.term = state_.current_term;
+    send(from, reply, out);
+  };
+  if (!heed_leader(from, m.term, m.leader_id, "append_entries", now, out)) return send_reply();
 
   // Consistency check (§5.3): our log must contain an entry at prev_log_index whose term is
   // prev_log_term. On failure, say where our log diverges so the leader can skip a whole term
@@ -223,7 +240,14 @@ void Node::on_append_entries(NodeId from, const AppendEntries& m, Time now, Out&
     reply.conflict_index = last_log_index() + 1;
     return send_reply();
   }
-  if (term_at(m.prev_log_index) != m.prev_log_term) {
+  std::size_t i = 0;
+  if (m.prev_log_index < snapshot_index()) {
+    // prev_log_index lies inside our snapshot (§7): every entry up to snapshot_index() is
+    // committed, and by Leader Completeness (§5.4) the leader's log holds the same entries, so
+    // the logs match there. The entries the snapshot already covers are skipped.
+    i = static_cast<std::size_t>(
+        std::min<std::uint64_t>(m.entries.size(), snapshot_index() - m.prev_log_index));
+  } else if (term_at(m.prev_log_index) != m.prev_log_term) {
     reply.conflict_term = term_at(m.prev_log_index);
     reply.conflict_index = first_index_of_term(reply.conflict_term);
     return send_reply();
@@ -232,7 +256,6 @@ void Node::on_append_entries(NodeId from, const AppendEntries& m, Time now, Out&
   // Figure 2, AppendEntries receiver step 3: delete an existing entry only if it *conflicts*
   // (same index, different term). Entries that match are kept: a delayed or duplicated
   // AppendEntries must never truncate entries a later one already added (they may be committed).
-  std::size_t i = 0;
   for (; i < m.entries.size(); ++i) {
     const std::uint64_t index = m.prev_log_index + 1 + i;
     if (index > last_log_index()) break;
@@ -267,7 +290,9 @@ void Node::on_append_entries(NodeId from, const AppendEntries& m, Time now, Out&
   if (commit > commit_index_) set_commit_index(commit, out);
 
   reply.success = true;
-  reply.match_index = last_new_index;
+  // Entries up to snapshot_index() are committed here, hence in the leader's log too: the
+  // follower's log agrees with the leader's at least that far.
+  reply.match_index = std::max(last_new_index, snapshot_index());
   send_reply();
 }
 
@@ -285,17 +310,7 @@ void Node::on_append_entries_reply(NodeId from, const AppendEntriesReply& m, Tim
   Progress& p = it->second;
 
   if (m.success) {
-    // match_index only grows (Figure 2); a reordered, older reply must not lower it.
-    p.match_index = std::max(p.match_index, std::min(m.match_index, last_log_index()));
-    p.next_index = std::max(p.next_index, p.match_index + 1);
-    while (!p.inflight.empty() && p.inflight.front() <= m.match_index) p.inflight.pop_front();
-    // The follower's log is now known to match ours up to next_index - 1: pipeline from here.
-    if (!p.replicating && p.match_index + 1 == p.next_index) {
-      p.replicating = true;
-      p.inflight.clear();
-    }
-    advance_commit_index(out);
-    replicate(from, out);
+    follower_matched(from, m.match_index, out);
     return;
   }
 
@@ -311,23 +326,51 @@ void Node::on_append_entries_reply(NodeId from, const AppendEntriesReply& m, Tim
   p.next_index = std::clamp(next, p.match_index + 1, last_log_index() + 1);
   p.replicating = false;
   p.inflight.clear();
+  if (p.next_index <= snapshot_index()) {
+    // The follower needs entries we have compacted away (§7).
+    send_snapshot(from, out);
+    return;
+  }
   // Retry at once (an empty AppendEntries if next_index is past our log: it probes prev).
   p.inflight.push_back(send_append_entries(from, p.next_index - 1, true, out));
 }
 
+void Node::follower_matched(NodeId peer, std::uint64_t match_index, Out& out) {
+  Progress& p = progress_.at(peer);
+  // match_index only grows (Figure 2); a reordered, older reply must not lower it.
+  p.match_index = std::max(p.match_index, std::min(match_index, last_log_index()));
+  p.next_index = std::max(p.next_index, p.match_index + 1);
+  while (!p.inflight.empty() && p.inflight.front() <= match_index) p.inflight.pop_front();
+  // The follower's log is now known to match ours up to next_index - 1: pipeline from here.
+  if (!p.replicating && p.match_index + 1 == p.next_index) {
+    p.replicating = true;
+    p.inflight.clear();
+  }
+  advance_commit_index(out);
+  replicate(peer, out);
+}
+
 std::uint64_t Node::send_append_entries(NodeId peer, std::uint64_t prev, bool with_entries,
                                         Out& out) {
+  // Entries before the snapshot are gone: a request must start at or after it. (Index 0, the
+  // sentinel, always matches: keep-alives to a peer whose progress lies inside the snapshot
+  // use it.)
+  RAFT_CHECK(prev == 0 || prev >= snapshot_index(),
+             "AppendEntries after index " + std::to_string(prev) + ", inside the snapshot (" +
+                 std::to_string(snapshot_index()) + ")");
   AppendEntries ae;
   ae.term = state_.current_term;
   ae.leader_id = id_;
   ae.prev_log_index = prev;
-  ae.prev_log_term = term_at(prev);
+  ae.prev_log_term = prev < snapshot_index() ? 0 : term_at(prev);
   ae.leader_commit = commit_index_;
   if (with_entries) {
+    RAFT_CHECK(prev >= snapshot_index(), "entries to send were compacted away");
     const std::uint64_t last = std::min<std::uint64_t>(
         last_log_index(), prev + static_cast<std::uint64_t>(config_.max_entries_per_append));
-    ae.entries.assign(state_.log.begin() + static_cast<std::ptrdiff_t>(prev),
-                      state_.log.begin() + static_cast<std::ptrdiff_t>(last));
+    const std::uint64_t offset = snapshot_index();
+    ae.entries.assign(state_.log.begin() + static_cast<std::ptrdiff_t>(prev - offset),
+                      state_.log.begin() + static_cast<std::ptrdiff_t>(last - offset));
   }
   const std::uint64_t covered = prev + ae.entries.size();
   Message msg = std::move(ae);
@@ -343,6 +386,13 @@ void Node::replicate(NodeId peer, Out& out) {
   const std::size_t window =
       p.replicating ? static_cast<std::size_t>(config_.max_inflight_appends) : 1;
   while (p.inflight.size() < window && p.next_index <= last_log_index()) {
+    if (p.next_index <= snapshot_index()) {
+      // §7: "the leader must occasionally send snapshots to followers that lag behind" -- the
+      // next entry it needs was discarded. One snapshot at a time, once the batches already in
+      // flight are answered.
+      if (p.inflight.empty()) send_snapshot(peer, out);
+      break;
+    }
     const std::uint64_t covered = send_append_entries(peer, p.next_index - 1, true, out);
     p.inflight.push_back(covered);
     if (!p.replicating) break;  // probing: next_index moves only when the reply comes
@@ -369,12 +419,16 @@ void Node::heartbeat(NodeId peer, Out& out) {
     } else {
       // Nothing new, or the last probe went unanswered (the follower may be down: do not resend
       // a full batch every heartbeat): an empty AppendEntries (§5.2) probing next_index - 1.
-      p.inflight.push_back(send_append_entries(peer, p.next_index - 1, false, out));
+      // When that index was compacted away (the unanswered probe was a snapshot), the probe
+      // is at the sentinel index 0, which always matches; the reply brings the snapshot again.
+      const std::uint64_t prev = p.next_index - 1 >= snapshot_index() ? p.next_index - 1 : 0;
+      p.inflight.push_back(send_append_entries(peer, prev, false, out));
     }
   } else {
     // Batches are in flight (sent since the previous heartbeat): a keep-alive at match_index,
-    // which the follower holds, so reordering cannot turn it into a spurious rejection.
-    send_append_entries(peer, p.match_index, false, out);
+    // which the follower holds, so reordering cannot turn it into a spurious rejection (at the
+    // sentinel index 0 if match_index was compacted away).
+    send_append_entries(peer, p.match_index >= snapshot_index() ? p.match_index : 0, false, out);
   }
   p.lost_mark.reset();
   if (!p.inflight.empty()) p.lost_mark = p.inflight.back();
@@ -544,7 +598,7 @@ void Node::become_leader(Time now, Out& out) {
   waiters_.clear();
   pending_index_.clear();
   for (std::uint64_t index = last_applied_ + 1; index <= last_log_index(); ++index) {
-    const Command& c = state_.log[index - 1].command;
+    const Command& c = entry(index).command;
     if (c.client_id >= 0) pending_index_.emplace(std::make_pair(c.client_id, c.seq), index);
   }
 
@@ -594,22 +648,36 @@ void Node::become_follower(std::string_view reason, NodeId from, Time now, Out& 
 // Log, persistence and the state machine
 
 std::uint64_t Node::term_at(std::uint64_t index) const {
-  if (index == 0) return 0;  // the sentinel
+  // The snapshot's last included entry keeps its term (§7: "to support the AppendEntries
+  // consistency check for the first log entry following the snapshot"); the sentinel index 0
+  // has term 0 (an absent snapshot has last included index and term 0).
+  if (index == snapshot_index()) return state_.snapshot.last_included_term;
+  RAFT_CHECK(index > snapshot_index(), "term_at(" + std::to_string(index) +
+                                           ") inside the snapshot (up to " +
+                                           std::to_string(snapshot_index()) + ")");
   RAFT_CHECK(index <= last_log_index(), "term_at past the end of the log");
-  return state_.log[index - 1].term;
+  return state_.entry(index).term;
 }
 
 std::uint64_t Node::first_index_of_term(std::uint64_t term) const {
+  // Among the entries kept after the snapshot: a term that began inside the snapshot reports
+  // first_log_index(), which is enough for the leader's backtracking (it never needs to go
+  // below a follower's snapshot, whose entries are committed).
   auto it = std::lower_bound(state_.log.begin(), state_.log.end(), term,
                              [](const LogEntry& e, std::uint64_t t) { return e.term < t; });
-  return static_cast<std::uint64_t>(it - state_.log.begin()) + 1;
+  return snapshot_index() + static_cast<std::uint64_t>(it - state_.log.begin()) + 1;
 }
 
 std::uint64_t Node::last_index_of_term(std::uint64_t term) const {
   auto it = std::upper_bound(state_.log.begin(), state_.log.end(), term,
                              [](std::uint64_t t, const LogEntry& e) { return t < e.term; });
-  const auto index = static_cast<std::uint64_t>(it - state_.log.begin());
-  return index > 0 && term_at(index) == term ? index : 0;
+  const auto kept = static_cast<std::uint64_t>(it - state_.log.begin());
+  if (kept > 0) {
+    const std::uint64_t index = snapshot_index() + kept;
+    return term_at(index) == term ? index : 0;
+  }
+  // No kept entry has a term <= `term`: the snapshot's last included entry may still have it.
+  return snapshot_index() > 0 && state_.snapshot.last_included_term == term ? snapshot_index() : 0;
 }
 
 void Node::persist(PersistOp op, Out& out) {
@@ -658,7 +726,7 @@ void Node::apply_committed(Out& out) {
   // log[lastApplied] to state machine", in log order.
   while (last_applied_ < commit_index_) {
     ++last_applied_;
-    const LogEntry& entry = state_.log[last_applied_ - 1];
+    const LogEntry& entry = state_.entry(last_applied_);
     const Command& c = entry.command;
     KvStore::Outcome outcome = KvStore::Outcome::Executed;
     KvStore::Result result = kv_.apply(c, &outcome);
@@ -691,6 +759,104 @@ void Node::apply_committed(Out& out) {
     const auto size = wire_size(msg);
     out.send(waiter.client, std::move(msg), size);
   }
+  maybe_snapshot(out);
+}
+
+void Node::maybe_snapshot(Out& out) {
+  // §7: "Each server takes snapshots independently, covering just the committed entries in its
+  // log." Only applied entries go into a snapshot (it is the state machine as of
+  // last_applied); entries after last_applied stay in the log.
+  if (config_.snapshot_threshold <= 0 ||
+      last_applied_ - snapshot_index() <= static_cast<std::uint64_t>(config_.snapshot_threshold)) {
+    return;
+  }
+  Snapshot snapshot;
+  snapshot.last_included_index = last_applied_;
+  snapshot.last_included_term = term_at(last_applied_);
+  // The whole state machine, sessions included: a retry of a command the snapshot covers must
+  // still get its remembered result rather than a second execution (§8).
+  snapshot.state = kv_.state();
+  const std::uint64_t bytes = snapshot_size(snapshot);
+  out.emit("snapshot", {{"term", state_.current_term},
+                        {"last_included_index", snapshot.last_included_index},
+                        {"last_included_term", snapshot.last_included_term},
+                        {"entries_discarded", last_applied_ - snapshot_index()},
+                        {"log_entries_kept", last_log_index() - last_applied_},
+                        {"bytes", bytes}});
+  // Written in this step, before the step's messages leave (the outbox rule): the leader's or
+  // follower's reply waits for the snapshot's disk write. Real servers write snapshots
+  // concurrently with normal operation (§7, copy-on-write); that overlap is not modelled.
+  persist(SaveSnapshot{std::move(snapshot)}, out);
+}
+
+// ------------------------------------------------------------------------------------------
+// InstallSnapshot (§7, Figure 13)
+
+void Node::send_snapshot(NodeId peer, Out& out) {
+  Progress& p = progress_.at(peer);
+  RAFT_CHECK(snapshot_index() > 0 && p.next_index <= snapshot_index(),
+             "a snapshot is sent only to a peer that needs compacted entries");
+  // Back to probing with the snapshot as the one request in flight: nothing else is sent to
+  // this peer until it answers (or a heartbeat interval presumes the snapshot lost).
+  p.replicating = false;
+  p.inflight.clear();
+  p.inflight.push_back(snapshot_index());
+  // Counted as rpcs.install_snapshot; the follower's "snapshot_installed" event names the leader.
+  send(peer, InstallSnapshot{state_.current_term, id_, state_.snapshot}, out);
+}
+
+void Node::on_install_snapshot(NodeId from, const InstallSnapshot& m, Time now, Out& out) {
+  InstallSnapshotReply reply;
+  auto send_reply = [&] {
+    reply.term = state_.current_term;
+    send(from, reply, out);
+  };
+  // Figure 13, receiver step 1: "Reply immediately if term < currentTerm." (Steps 2-5, the
+  // chunks of a snapshot sent in pieces, are not modelled: the whole snapshot is one message.)
+  if (!heed_leader(from, m.term, m.leader_id, "install_snapshot", now, out)) return send_reply();
+
+  const Snapshot& snapshot = m.snapshot;
+  const std::uint64_t index = snapshot.last_included_index;
+  // From here on the follower's log agrees with the leader's at least up to `index`.
+  reply.last_included_index = index;
+  if (index <= commit_index_) {
+    // A duplicate or stale snapshot (a retransmission, a reordered message): every entry it
+    // covers is already committed and applied here, and our log may hold more. Installing it
+    // would move the state machine backwards; it is ignored.
+    return send_reply();
+  }
+  // Steps 6-8 (SaveSnapshot applies them to the log): save the snapshot; "if existing log entry
+  // has same index and term as snapshot's last included entry, retain log entries following
+  // it"; otherwise "discard the entire log".
+  const bool retained = index <= last_log_index() && term_at(index) == snapshot.last_included_term;
+  out.emit("snapshot_installed",
+           {{"term", state_.current_term},
+            {"leader", m.leader_id},
+            {"last_included_index", index},
+            {"last_included_term", snapshot.last_included_term},
+            {"log_retained", retained},
+            {"last_log_index", last_log_index()},
+            {"bytes", snapshot_size(snapshot)}});
+  persist(SaveSnapshot{snapshot}, out);
+  // Step 9: "Reset state machine using snapshot contents." The snapshot holds committed
+  // entries only, so commit_index and last_applied move to its last included index.
+  kv_.restore(snapshot.state);
+  commit_index_ = last_applied_ = index;
+  out.emit("committed", {{"index", index}, {"term", snapshot.last_included_term}});
+  send_reply();
+}
+
+void Node::on_install_snapshot_reply(NodeId from, const InstallSnapshotReply& m, Time now,
+                                     Out& out) {
+  if (m.term > state_.current_term) {
+    observe_term(m.term, from, "install_snapshot_reply", now, out);
+    return;
+  }
+  if (role_ != Role::Leader || m.term != state_.current_term) return;  // stale reply
+  if (m.last_included_index == 0 || progress_.count(from) == 0) return;  // refused; not a peer
+  // The follower holds the snapshot (or already held more): its log matches ours up to the
+  // snapshot's last included index. Continue with AppendEntries from there.
+  follower_matched(from, m.last_included_index, out);
 }
 
 void Node::reset_election_timer(Time now) {
@@ -709,6 +875,8 @@ void Node::check_invariants() const {
   };
   RAFT_CHECK(last_log_term() <= state_.current_term, at("last log term exceeds current_term"));
   RAFT_CHECK(commit_index_ <= last_log_index(), at("commit_index past the end of the log"));
+  // §7: a snapshot covers committed, applied entries only.
+  RAFT_CHECK(snapshot_index() <= commit_index_, at("snapshot past commit_index"));
   // Entries are applied in the same step that commits them.
   RAFT_CHECK(last_applied_ == commit_index_, at("last_applied lags commit_index after a step"));
   if (role_ != Role::Follower) {

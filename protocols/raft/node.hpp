@@ -24,6 +24,7 @@
 #include "protocols/raft/config.hpp"
 #include "protocols/raft/kv.hpp"
 #include "protocols/raft/messages.hpp"
+#include "protocols/raft/snapshot.hpp"
 
 namespace faultline::raft {
 
@@ -44,8 +45,10 @@ class Node {
   using Out = Effects<Message, PersistOp>;
 
   /// `servers`: every server id including this one, sorted. `recovered`: what stable storage
-  /// holds (empty on first boot). Volatile state starts afresh (Figure 2): a follower with
-  /// commit_index = last_applied = 0 and an empty KV, rebuilt by re-applying as commit advances.
+  /// holds (empty on first boot). Volatile state starts afresh (Figure 2): a follower whose
+  /// state machine is the recovered snapshot's (empty without one), with commit_index =
+  /// last_applied = the snapshot's last included index (0 without one); the rest of the log is
+  /// re-applied as commit advances (§7: snapshots hold committed entries only).
   Node(NodeId id, std::vector<NodeId> servers, const Config& config, Rng rng,
        const PersistentState& recovered, Time now);
 
@@ -67,9 +70,20 @@ class Node {
   NodeId id() const { return id_; }
   /// The leader this server believes in for current_term (itself when leader), or kNoNode.
   NodeId leader_hint() const { return leader_id_; }
+  /// The entries after the snapshot: log()[0] is the entry of index first_log_index() (index
+  /// 1 while compaction has not discarded anything).
   const std::vector<LogEntry>& log() const { return state_.log; }
-  std::uint64_t last_log_index() const { return state_.log.size(); }
+  /// The latest snapshot (§7); last_included_index 0 when there is none.
+  const Snapshot& snapshot() const { return state_.snapshot; }
+  std::uint64_t snapshot_index() const { return state_.snapshot.last_included_index; }
+  std::uint64_t first_log_index() const { return state_.first_index(); }
+  std::uint64_t last_log_index() const { return state_.last_index(); }
   std::uint64_t last_log_term() const { return term_at(last_log_index()); }
+  /// The term of the entry at an absolute index in [snapshot_index(), last_log_index()]: the
+  /// snapshot's last included term at snapshot_index() (0 at the sentinel index 0).
+  std::uint64_t term_at(std::uint64_t index) const;
+  /// The entry at an absolute index in [first_log_index(), last_log_index()].
+  const LogEntry& entry(std::uint64_t index) const { return state_.entry(index); }
   std::uint64_t commit_index() const { return commit_index_; }
   std::uint64_t last_applied() const { return last_applied_; }
   const KvStore& kv() const { return kv_; }
@@ -92,6 +106,16 @@ class Node {
   void on_append_entries(NodeId from, const AppendEntries& m, Time now, Out& out);
   void on_append_entries_reply(NodeId from, const AppendEntriesReply& m, Time now, Out& out);
   void on_client_request(NodeId from, const ClientRequest& m, Time now, Out& out);
+  void on_install_snapshot(NodeId from, const InstallSnapshot& m, Time now, Out& out);
+  void on_install_snapshot_reply(NodeId from, const InstallSnapshotReply& m, Time now, Out& out);
+  /// The start shared by the AppendEntries and InstallSnapshot receivers (Figure 2, Figure 13:
+  /// "Reply immediately if term < currentTerm"): adopts a higher term, turns a candidate into a
+  /// follower, records the leader and restarts the election timer. False when the request
+  /// must only be answered (a stale term, or a second leader of our own term).
+  bool heed_leader(NodeId from, std::uint64_t term, NodeId leader, std::string_view why, Time now,
+                   Out& out);
+  /// Sends `msg` to `to` with its wire size.
+  void send(NodeId to, Message msg, Out& out) const;
 
   // ---- Role changes.
   void start_election(Time now, Out& out);
@@ -106,8 +130,15 @@ class Node {
   /// Sends one AppendEntries after `prev` (with up to max_entries_per_append entries if
   /// `with_entries`); returns the last index it covers.
   std::uint64_t send_append_entries(NodeId peer, std::uint64_t prev, bool with_entries, Out& out);
-  /// Sends what the peer's progress allows (one batch when probing, a window when replicating).
+  /// Sends what the peer's progress allows (one batch when probing, a window when replicating,
+  /// the snapshot when the entries the peer needs are compacted away).
   void replicate(NodeId peer, Out& out);
+  /// Sends our snapshot to a peer whose next_index is at or below snapshot_index() (§7); the
+  /// peer goes back to probing with the snapshot as its one message in flight.
+  void send_snapshot(NodeId peer, Out& out);
+  /// A follower confirmed that its log matches ours up to `match_index` (AppendEntries or
+  /// InstallSnapshot success): advances its progress, the commit index and replication.
+  void follower_matched(NodeId peer, std::uint64_t match_index, Out& out);
   /// The heartbeat (§5.2), which also detects AppendEntries lost in flight.
   void heartbeat(NodeId peer, Out& out);
   /// Appends (and persists) one entry of current_term; returns its index.
@@ -115,7 +146,6 @@ class Node {
   void advance_commit_index(Out& out);
 
   // ---- Log and state machine.
-  std::uint64_t term_at(std::uint64_t index) const;
   /// First index holding `term` (terms are non-decreasing along the log: binary search).
   std::uint64_t first_index_of_term(std::uint64_t term) const;
   /// Last index holding `term`, or 0 if the log has no entry of that term.
@@ -126,6 +156,9 @@ class Node {
   void set_term_vote(std::uint64_t term, NodeId voted_for, Out& out);
   void set_commit_index(std::uint64_t index, Out& out);
   void apply_committed(Out& out);
+  /// Log compaction (§7): snapshots the state machine at last_applied and discards the log up
+  /// to it once more than config.snapshot_threshold applied entries are kept.
+  void maybe_snapshot(Out& out);
   void reply_not_leader(NodeId client, std::int64_t client_id, std::int64_t seq, Out& out) const;
 
   // ---- Teaching variants (Config::bugs).
@@ -172,7 +205,7 @@ class Node {
     /// up to next_index - 1 as far as we know; batches are pipelined (next_index advances when
     /// a batch is sent), up to config.max_inflight_appends unanswered ones.
     bool replicating = false;
-    /// Last index covered by each unanswered AppendEntries, oldest first.
+    /// Last index covered by each unanswered AppendEntries (or InstallSnapshot), oldest first.
     std::deque<std::uint64_t> inflight;
     /// inflight entries at or below this were already unanswered at the previous heartbeat: a
     /// whole heartbeat interval without a reply means lost (or a very slow path).

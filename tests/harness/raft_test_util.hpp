@@ -70,6 +70,27 @@ inline Envelope<raft::Message> from(NodeId sender, NodeId to, raft::Message msg)
   return Envelope<raft::Message>{sender, to, std::move(msg)};
 }
 
+/// Delivers one message to `node` by hand and checks its local invariants afterwards.
+inline raft::Node::Out step(raft::Node& node, NodeId sender, raft::Message msg, Time now = 0) {
+  raft::Node::Out out;
+  node.step(from(sender, node.id(), std::move(msg)), now, out);
+  node.check_invariants();
+  return out;
+}
+
+/// Fires `node`'s timers due at `now` and checks its local invariants afterwards.
+inline raft::Node::Out tick(raft::Node& node, Time now) {
+  raft::Node::Out out;
+  node.tick(now, out);
+  node.check_invariants();
+  return out;
+}
+
+/// Applies a step's persist ops to `storage`, as the adapter does.
+inline void persist_into(raft::PersistentState& storage, const raft::Node::Out& out) {
+  for (const auto& op : out.persist) storage.apply(op);
+}
+
 /// The messages of type M in an outbox, with their addressees.
 template <class M>
 std::vector<std::pair<NodeId, M>> sent(const raft::Node::Out& out) {

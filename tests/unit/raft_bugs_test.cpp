@@ -40,12 +40,7 @@ Config with_bug(Bug bug) {
   return c;
 }
 
-Out step(Node& node, NodeId sender, Message msg, Time now = 0) {
-  Out out;
-  node.step(from(sender, node.id(), std::move(msg)), now, out);
-  node.check_invariants();
-  return out;
-}
+using testing::step;
 
 Command command(Command::Op op, std::string key, std::string value, std::int64_t client_id,
                 std::int64_t seq) {

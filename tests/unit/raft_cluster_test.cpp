@@ -38,15 +38,16 @@ void expect_safe(RaftCluster& c) {
   EXPECT_TRUE(c.monitor().violations().empty()) << describe(c.monitor().violations());
 }
 
-/// Committed prefixes of all live servers agree entry by entry (Log Matching on what counts).
+/// Committed prefixes of all live servers agree entry by entry (Log Matching on what counts),
+/// where both still hold the entries (absolute indices past both snapshots, §7).
 void expect_committed_logs_agree(const RaftCluster& c) {
   const auto live = c.live_servers();
   for (const Node* a : live) {
     for (const Node* b : live) {
       const auto n = std::min(a->commit_index(), b->commit_index());
-      for (std::uint64_t i = 0; i < n; ++i) {
-        ASSERT_EQ(a->log()[i], b->log()[i]) << "servers " << a->id() << " and " << b->id()
-                                            << " disagree at committed index " << i + 1;
+      for (std::uint64_t i = std::max(a->snapshot_index(), b->snapshot_index()) + 1; i <= n; ++i) {
+        ASSERT_EQ(a->entry(i), b->entry(i)) << "servers " << a->id() << " and " << b->id()
+                                            << " disagree at committed index " << i;
       }
     }
   }
@@ -336,14 +337,19 @@ TEST(RaftCluster, HarnessIsDeterministic) {
 // everything healed and restarted: no monitor violation ever, no acknowledged write lost, and
 // the cluster commits new writes again (liveness after healing).
 
-TEST(RaftSwarm, RandomFaultsThenHeal_SafeAndLive) {
-  constexpr int kSeeds = 50;
+struct SwarmTotals {
+  int faults = 0;               // faults injected
+  int snapshots_installed = 0;  // "snapshot_installed" events (log compaction on, §7)
+};
+
+/// Runs the swarm for seeds 1..seeds with `config`, adding up what happened in `totals`.
+void run_swarm(int seeds, const Config& config, SwarmTotals& totals) {
   constexpr Time kFaultsUntil = 2 * kSecond;
   constexpr Time kEnd = 3500 * kMillisecond;
-  int total_faults = 0;
-  for (std::uint64_t seed = 1; seed <= kSeeds; ++seed) {
+  for (std::uint64_t seed = 1; seed <= static_cast<std::uint64_t>(seeds); ++seed) {
     SCOPED_TRACE("seed " + std::to_string(seed) + " (rerun with this seed to reproduce)");
     RaftClusterOptions o = cluster_options(5, seed);
+    o.config = config;
     // One closed-loop client and one open-loop client (several operations outstanding).
     for (int i = 0; i < 2; ++i) {
       auto client =
@@ -361,7 +367,7 @@ TEST(RaftSwarm, RandomFaultsThenHeal_SafeAndLive) {
     Time next_fault = nemesis.uniform(50 * kMillisecond, 300 * kMillisecond);
     while (next_fault < kFaultsUntil) {
       c->run_until(next_fault);
-      ++total_faults;
+      ++totals.faults;
       const NodeId victim = servers[nemesis.below(servers.size())];
       switch (nemesis.below(6)) {
         case 0:
@@ -411,8 +417,29 @@ TEST(RaftSwarm, RandomFaultsThenHeal_SafeAndLive) {
     EXPECT_TRUE(c->monitor().violations().empty()) << describe(c->monitor().violations());
     expect_committed_logs_agree(*c);
     expect_history_well_formed(c->history());
+    totals.snapshots_installed += static_cast<int>(
+        std::count_if(c->events().begin(), c->events().end(),
+                      [](const auto& e) { return e.event.kind == "snapshot_installed"; }));
   }
-  EXPECT_GT(total_faults, kSeeds * 5);
+}
+
+TEST(RaftSwarm, RandomFaultsThenHeal_SafeAndLive) {
+  constexpr int kSeeds = 50;
+  SwarmTotals totals;
+  run_swarm(kSeeds, Config{}, totals);
+  EXPECT_GT(totals.faults, kSeeds * 5);
+}
+
+TEST(RaftSwarm, RandomFaultsThenHealWithLogCompaction_SafeAndLive_7) {
+  // The same swarm with frequent snapshots (§7): restarts recover from snapshot + log, laggards
+  // catch up through InstallSnapshot, and the monitor's checks hold over compacted logs.
+  constexpr int kSeeds = 30;
+  Config config;
+  config.snapshot_threshold = 8;
+  SwarmTotals totals;
+  run_swarm(kSeeds, config, totals);
+  EXPECT_GT(totals.faults, kSeeds * 5);
+  EXPECT_GT(totals.snapshots_installed, kSeeds) << "the faults make followers lag past snapshots";
 }
 
 }  // namespace

@@ -25,24 +25,9 @@ using testing::test_config;
 
 using Out = Node::Out;
 
-Out step(Node& node, NodeId sender, Message msg, Time now = 0) {
-  Out out;
-  node.step(from(sender, node.id(), std::move(msg)), now, out);
-  node.check_invariants();
-  return out;
-}
-
-Out tick(Node& node, Time now) {
-  Out out;
-  node.tick(now, out);
-  node.check_invariants();
-  return out;
-}
-
-/// Applies a step's persist ops to `storage`, as the adapter does.
-void persist_into(PersistentState& storage, const Out& out) {
-  for (const auto& op : out.persist) storage.apply(op);
-}
+using testing::persist_into;
+using testing::step;
+using testing::tick;
 
 ClientRequest request(std::int64_t client_id, std::int64_t seq, Command c) {
   c.client_id = client_id;
