@@ -402,7 +402,6 @@ void Node::replicate(NodeId peer, Out& out) {
 
 void Node::heartbeat(NodeId peer, Out& out) {
   Progress& p = progress_.at(peer);
-  const bool was_probing = !p.replicating;
   const bool lost = !p.inflight.empty() && p.lost_mark && p.inflight.front() <= *p.lost_mark;
   if (lost) {
     // Unanswered for a whole heartbeat interval: presumed lost. Probe again from what the
@@ -414,11 +413,13 @@ void Node::heartbeat(NodeId peer, Out& out) {
     }
   }
   if (p.inflight.empty()) {
-    if (p.next_index <= last_log_index() && !(lost && was_probing)) {
+    if (p.next_index <= last_log_index() && !lost) {
       replicate(peer, out);
     } else {
-      // Nothing new, or the last probe went unanswered (the follower may be down: do not resend
-      // a full batch every heartbeat): an empty AppendEntries (§5.2) probing next_index - 1.
+      // Nothing new, or what was in flight went unanswered for a whole interval (the follower
+      // may be down, or entries are being lost on the way): an empty AppendEntries (§5.2)
+      // probing next_index - 1, rather than a full batch every heartbeat. A follower whose
+      // entries keep getting lost still hears every heartbeat, so its timer stays reset.
       // When that index was compacted away (the unanswered probe was a snapshot), the probe
       // is at the sentinel index 0, which always matches; the reply brings the snapshot again.
       const std::uint64_t prev = p.next_index - 1 >= snapshot_index() ? p.next_index - 1 : 0;
@@ -576,6 +577,12 @@ void Node::start_election(Time now, Out& out) {
   for (NodeId peer : servers_) {
     if (peer != id_) out.send(peer, rv, size);
   }
+  // The RequestVotes go out while the new term and self-vote are being written: they are
+  // requests, not replies (Figure 2 asks for stable storage before *responding*), and no vote
+  // reply is handled before the write is done, the argument of the leader's parallel write
+  // (thesis §10.2.1). One disk write, the voter's, stays on the election's critical path
+  // (docs/reproductions/raft.md discusses the choice against Figure 16).
+  out.send_while_persisting = true;
 }
 
 void Node::become_leader(Time now, Out& out) {

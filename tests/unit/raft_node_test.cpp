@@ -425,7 +425,9 @@ TEST(RaftReplication, UnansweredBatchPresumedLostAfterAHeartbeatInterval) {
   ASSERT_EQ(to1.size(), 1u);
   EXPECT_EQ(to1[0].prev_log_index, 1u);
   EXPECT_TRUE(to1[0].entries.empty());
-  // Second heartbeat: still unanswered, presumed lost: resend from match_index + 1.
+  // Second heartbeat: still unanswered, presumed lost. The heartbeat is an empty probe at
+  // match_index (not the batch again): a follower whose entries keep getting lost still hears
+  // every heartbeat, so it never times out because of the loss.
   out = tick(n, 100 * kMillisecond);
   to1.clear();
   for (auto& [to, ae] : sent<AppendEntries>(out)) {
@@ -433,7 +435,17 @@ TEST(RaftReplication, UnansweredBatchPresumedLostAfterAHeartbeatInterval) {
   }
   ASSERT_EQ(to1.size(), 1u);
   EXPECT_EQ(to1[0].prev_log_index, 1u);
-  EXPECT_EQ(to1[0].entries.size(), 1u);
+  EXPECT_TRUE(to1[0].entries.empty());
+  // The probe succeeds: the lost entry is resent from match_index + 1 at once.
+  out = step(n, 1, AppendEntriesReply{1, true, 1, 0, 0}, 101 * kMillisecond);
+  to1.clear();
+  for (auto& [to, ae] : sent<AppendEntries>(out)) {
+    if (to == 1) to1.push_back(ae);
+  }
+  ASSERT_EQ(to1.size(), 1u);
+  EXPECT_EQ(to1[0].prev_log_index, 1u);
+  ASSERT_EQ(to1[0].entries.size(), 1u);
+  EXPECT_EQ(to1[0].entries[0].command.key, "x");
 }
 
 TEST(RaftReplication, HeartbeatsEveryIntervalEvenWithBatchesInFlight_5_2) {
