@@ -1,6 +1,7 @@
 // The experiment file loader (SCENARIOS.md, "Experiments"; docs/scenarios.md §12): points,
 // selectors, references, and bad input located in the experiment file. No simulation here.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -14,12 +15,15 @@ namespace fs = std::filesystem;
 
 const std::string kBase = std::string(FAULTLINE_SOURCE_DIR) + "/scenarios/papers/raft-figure-16.yaml";
 
-/// Writes an experiment next to the library's base scenario's directory (a temporary dir, the
-/// base given by absolute path).
+/// Writes an experiment into a temporary directory of its own (ctest runs each test in its own
+/// process, in parallel), the base scenario given by a relative path to the library's.
 std::string write(const std::string& body) {
-  const fs::path dir = fs::temp_directory_path() / "faultline-experiment-test";
+  static int count = 0;
+  const auto* test = ::testing::UnitTest::GetInstance()->current_test_info();
+  const fs::path dir = fs::temp_directory_path() /
+                       ("faultline-experiment-test-" + std::to_string(::getpid()) + "-" + test->name());
   fs::create_directories(dir);
-  const fs::path file = dir / "e.yaml";
+  const fs::path file = dir / ("e" + std::to_string(++count) + ".yaml");
   std::ofstream(file) << "name: e\ndescription: test\nbase: " << fs::relative(kBase, dir).string() << "\n" << body;
   return file.string();
 }
