@@ -9,12 +9,10 @@
 #include <charconv>
 #include <chrono>
 #include <cmath>
-#include <csignal>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
-#include <map>
 #include <regex>
 #include <set>
 
@@ -148,7 +146,6 @@ class ExperimentLoader {
     std::error_code ec;
     if (!fs::is_regular_file(e.base_file, ec))
       fail(base, fmt::format("base: cannot read '{}' (paths are relative to the experiment file)", e.base_file));
-    base_loc_ = base.loc;
 
     if (const Node* sweep = root.find("sweep")) {
       if (!sweep->is_map()) fail(*sweep, "sweep: expected a mapping of dotted paths to lists of values",
@@ -367,7 +364,6 @@ class ExperimentLoader {
     return r;
   }
 
-  SourceLoc base_loc_;
   Scenario base_scenario_;
   const ProtocolInfo* protocol_ = nullptr;
   const std::vector<std::pair<std::string, std::string>>* measures_ = nullptr;
