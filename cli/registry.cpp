@@ -2,12 +2,95 @@
 
 #include <algorithm>
 
+#include "protocols/mapreduce/config.hpp"
+#include "protocols/mapreduce/messages.hpp"
 #include "protocols/raft/config.hpp"
 
 namespace faultline {
 namespace {
 
 const char* const kStatKeys[] = {"mean", "p50", "p90", "p99", "p999", "max", "min"};
+
+/// MapReduce: metrics from reports/mapreduce_metrics.hpp (events of the coordinator and worker
+/// cores, protocols/mapreduce/coordinator.hpp and worker.hpp).
+ProtocolInfo mapreduce_info() {
+  ProtocolInfo p;
+  p.name = "mapreduce";
+  p.summary = "MapReduce (Dean & Ghemawat, OSDI 2004): re-execution, locality, backup tasks";
+  p.implemented = true;
+  p.params = mapreduce::param_schema();
+  p.roles = {"coordinator", "worker"};
+  p.checks = {
+      {"mapreduce.output",
+       "real mode: every reduce output file equals the sequential single-process run of the "
+       "same functions byte for byte (§2, §3.3 semantics)",
+       true},
+      {"mapreduce.commit",
+       "every reduce task committed exactly once through an atomic rename; no partial or "
+       "duplicate output visible (§3.3)",
+       true},
+  };
+  p.default_checks = {"mapreduce.output", "mapreduce.commit"};
+  p.metrics = {
+      {"job_done", "1 when the job completed (every reduce output committed), else 0", false},
+      {"job_failed", "1 when the job was abandoned (e.g. the coordinator crashed, §3.3), else 0",
+       false},
+      {"job_time_s",
+       "job start to completion, start-up included (§5: 891 s for the sort); no value unless "
+       "job_done",
+       false},
+      {"tasks", "M + R, the map and reduce tasks of the job", false},
+      {"maps", "M, the map tasks (one per input split)", false},
+      {"reduces", "R, the reduce tasks", false},
+      {"attempts", "task executions started (assignments, backups included)", false},
+      {"reexecuted",
+       "executions started because an earlier one was lost or its output reset: assignments "
+       "that are neither the first of their task nor a backup (§3.3)",
+       false},
+      {"backup_tasks", "backup executions launched near the end of a phase (§3.6)", false},
+      {"backups_won", "tasks whose accepted completion came from a backup execution", false},
+      {"wasted_work_pct",
+       "percent of task-seconds spent in executions that ended without being kept: duplicate, "
+       "aborted, lost, reset or orphaned (running ones count in the total only)",
+       false},
+      {"maps_local", "maps whose kept execution read its split from the worker's own disk (§3.4)",
+       false},
+      {"maps_rack", "maps whose kept execution read its split from the same rack (§3.4)", false},
+      {"maps_remote", "maps whose kept execution read its split from another rack", false},
+      {"map_assignments_local", "map executions started on a worker holding a replica", false},
+      {"map_assignments_rack", "map executions started in the rack of a replica", false},
+      {"map_assignments_remote", "map executions started away from every replica's rack", false},
+      {"input_bytes_local", "input bytes read from the map worker's own disk", false},
+      {"input_bytes_remote", "input bytes read over the network from a replica holder", false},
+      {"input_mb", "input read by map executions, MB (10^6 bytes)", false},
+      {"shuffle_mb", "intermediate data moved to reducers, MB", false},
+      {"output_mb", "output written, replicas included, MB", false},
+      {"input_peak_mb_s", "highest input rate over 1 s intervals, MB/s (Figures 2 and 3)", false},
+      {"shuffle_peak_mb_s", "highest shuffle rate over 1 s intervals, MB/s (Figure 3)", false},
+      {"output_peak_mb_s", "highest output rate over 1 s intervals, MB/s (Figure 3)", false},
+      {"maps_done_s", "time of the last map completion accepted (no map completes after it)",
+       false},
+      {"shuffle_done_s", "end of the last shuffle transfer", false},
+      {"output_done_s", "end of the last output write", false},
+      {"map_backup_phase_s", "time the first map backup was launched (§3.6)", false},
+      {"reduce_backup_phase_s", "time the first reduce backup was launched (§3.6)", false},
+      {"workers_dead", "workers the coordinator declared dead (no ping answer, §3.3)", false},
+      {"crashes_self", "workers crashed by the 6.824 crash test (crash_test_crash_p)", false},
+      {"calls_delayed", "map/reduce calls delayed by the 6.824 crash test", false},
+      {"duplicate_completions",
+       "completions of a task already completed by another execution (ignored, §3.3)", false},
+      {"outputs_committed", "final reduce output files at the end of the run", false},
+      {"temporaries_left", "temporary output files left at the end of the run", false},
+      {"duplicate_renames",
+       "renames onto an already committed output file (atomic rename keeps one, §3.3)", false},
+      {"map_time_s", "duration of map executions whose completion was accepted, s", true},
+      {"reduce_time_s", "duration of reduce executions whose completion was accepted, s", true},
+  };
+  for (const auto& kind : mapreduce::kind_names())
+    p.metrics.push_back({"rpcs." + kind, kind + " messages sent", false});
+  p.message_kinds = mapreduce::kind_names();
+  return p;
+}
 
 std::vector<ProtocolInfo> build_protocols() {
   std::vector<ProtocolInfo> all;
@@ -106,8 +189,12 @@ std::vector<ProtocolInfo> build_protocols() {
            {"primary-backup", "primary/backup replication"},
            {"craq", "CRAQ (Terrace & Freedman, ATC 2009)"},
            {"gfs", "the Google File System (SOSP 2003)"},
-           {"mapreduce", "MapReduce (Dean & Ghemawat, OSDI 2004)"},
+           {"mapreduce", ""},
            {"vmft", "VMware fault-tolerant virtual machines (2010)"}}) {
+    if (name == "mapreduce") {
+      all.push_back(mapreduce_info());
+      continue;
+    }
     ProtocolInfo p;
     p.name = name;
     p.summary = summary + " (not implemented yet)";
