@@ -24,9 +24,14 @@
 //   job_done         {job_time_s}                job_failed {reason}
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <memory>
+#include <set>
+#include <string>
 #include <string_view>
+#include <tuple>
+#include <utility>
 #include <variant>
 #include <vector>
 
@@ -42,6 +47,7 @@ namespace faultline::mapreduce {
 /// coordinator_checkpoint the last checkpoint of completed work.
 struct CoordinatorStorage {
   std::uint64_t epoch = 0;  // incremented at every boot
+  Time first_boot = 0;      // when epoch 1 booted: job_time_s and the startup delay count from it
   bool has_checkpoint = false;
   std::vector<MapLocation> completed_maps;
   std::vector<int> completed_reduces;
@@ -49,6 +55,7 @@ struct CoordinatorStorage {
 };
 struct BootEpoch {
   std::uint64_t epoch = 0;
+  Time first_boot = 0;  // carried forward from the first boot
 };
 struct SaveCheckpoint {
   std::vector<MapLocation> completed_maps;
@@ -103,9 +110,83 @@ class Coordinator {
   bool failed() const { return failed_; }
   const std::vector<TaskRecord>& map_tasks() const { return maps_; }
   const std::vector<TaskRecord>& reduce_tasks() const { return reduces_; }
+  /// Tasks of a kind in state Completed.
+  int completed(TaskKind kind) const { return completed_[static_cast<int>(kind)]; }
+  /// Whether the coordinator currently believes `worker` alive.
+  bool alive(NodeId worker) const;
+  /// Running attempts of a kind on `worker`.
+  int running_on(NodeId worker, TaskKind kind) const;
 
  private:
-  // (implementation state: workers and their slots, idle queues by locality, timers)
+  static constexpr int kKinds = 2;
+  static int k(TaskKind kind) { return static_cast<int>(kind); }
+
+  /// What the coordinator knows of one worker (by index into job_->workers).
+  struct WorkerState {
+    bool alive = false;
+    bool has_incarnation = false;
+    std::uint32_t incarnation = 0;
+    bool heard = false;     // any message in this epoch
+    Time last_heard = 0;
+    bool watched = false;   // in deadlines_: alive, or holding restored outputs unconfirmed
+    Time deadline = 0;      // its key in deadlines_ while watched
+    std::array<int, kKinds> running{0, 0};
+    /// (kind, task, attempt) of every running attempt on it.
+    std::set<std::tuple<int, int, int>> attempts;
+    /// Completed maps whose output lives on its disk.
+    std::set<int> outputs;
+  };
+  /// Per task bookkeeping beside the public TaskRecord.
+  struct TaskAux {
+    int next_attempt = 0;
+    int running = 0;
+    bool backup_launched = false;
+  };
+
+  TaskRecord& task(TaskKind kind, int id) { return kind == TaskKind::Map ? maps_[id] : reduces_[id]; }
+  const TaskRecord& task(TaskKind kind, int id) const {
+    return kind == TaskKind::Map ? maps_[id] : reduces_[id];
+  }
+  TaskAux& aux(TaskKind kind, int id) { return aux_[k(kind)][static_cast<std::size_t>(id)]; }
+  int total(TaskKind kind) const { return kind == TaskKind::Map ? job_->map_tasks() : job_->reduce_tasks; }
+  int slots(TaskKind kind) const;
+  /// Index of a worker in job_->workers, or -1.
+  int windex(NodeId node) const;
+  std::string name(NodeId node) const;
+  int rack_of(NodeId node) const;
+
+  void boot(Time now, Out& out);
+  void restore(const CoordinatorStorage& recovered, Time now);
+  void heard(int w, Time now);
+  void watch(int w, Time deadline);
+  void unwatch(int w);
+  void mark_alive(int w);
+  void declare_dead(int w, Time now, Out& out);
+  void on_register(int w, const Register& m, Time now, Out& out);
+  void on_map_done(int w, const MapDone& m, Time now, Out& out);
+  void on_reduce_done(int w, const ReduceDone& m, Time now, Out& out);
+  /// Accepts a completion of (kind, id, attempt) by worker w; false when it was not running.
+  bool commit(TaskKind kind, int id, int attempt, int w, Time now, Out& out);
+  void stop_attempt(TaskKind kind, int id, AttemptRecord& a, const char* outcome, Out& out);
+  void to_idle(TaskKind kind, int id);
+  void reset_map(int m, Out& out);
+  void update_free(int w, TaskKind kind);
+
+  void schedule(Time now, Out& out);
+  void assign(TaskKind kind, int id, int w, bool backup, Time now, Out& out);
+  /// The idle map to give worker w (locality, §3.4), or -1.
+  int pick_map(int w) const;
+  /// Where worker w should read split m from.
+  NodeId pick_source(int m, NodeId worker) const;
+  const char* locality(NodeId source, NodeId worker) const;
+  void schedule_backups(TaskKind kind, Time now, Out& out);
+  std::vector<NodeId> pick_replicas(NodeId assignee);
+  void send_locations(const MapLocation& loc, Out& out);
+  void checkpoint(Out& out);
+  void finish(Time now, Out& out);
+  void emit_ended(TaskKind kind, int id, const AttemptRecord& a, const char* outcome, Out& out) const;
+  void full_check() const;
+
   NodeId id_;
   std::shared_ptr<const Job> job_;
   Rng rng_;
@@ -114,6 +195,32 @@ class Coordinator {
   bool failed_ = false;
   std::vector<TaskRecord> maps_;
   std::vector<TaskRecord> reduces_;
+
+  Time boot_time_ = 0;
+  Time first_boot_ = 0;
+  bool restart_ = false;
+  bool fail_at_boot_ = false;  // a restart without a checkpoint to resume from (§3.3)
+  bool assigning_ = false;     // the startup delay has passed
+  bool booted_ = false;      // boot() ran (the first tick or step)
+  bool idle_ = false;        // job over (done, failed, or over before this boot): does nothing
+  Time assign_from_ = 0;     // first_boot + startup (§5.2)
+  Time next_ping_ = kNever;
+  Time next_checkpoint_ = kNever;
+  std::vector<int> worker_index_;  // by node id: index into job_->workers, or -1
+  std::vector<WorkerState> workers_;
+  std::set<std::pair<Time, int>> deadlines_;  // (last heard + worker_timeout, worker index)
+  std::array<std::set<int>, kKinds> free_;    // alive workers with a free slot, by index
+  std::array<std::vector<TaskAux>, kKinds> aux_;
+  std::array<std::set<int>, kKinds> idle_tasks_;       // idle task ids
+  std::vector<std::set<int>> idle_on_worker_;      // idle maps with a replica on that worker
+  std::vector<std::set<int>> idle_in_rack_;        // idle maps with a replica in that rack
+  std::array<std::set<int>, kKinds> no_backup_;    // in-progress tasks without a backup yet
+  std::set<int> running_reduces_;                  // in-progress reduce ids
+  std::array<int, kKinds> completed_{0, 0};
+  std::array<bool, kKinds> backup_phase_{false, false};
+  std::vector<NodeId> alive_list_;
+  bool alive_dirty_ = true;
+  mutable std::uint64_t checks_ = 0;
 };
 
 }  // namespace faultline::mapreduce
