@@ -170,6 +170,10 @@ void Coordinator::step(const Envelope<Message>& in, Time now, Out& out) {
   if (const auto* m = std::get_if<Register>(&in.msg)) {
     on_register(w, *m, now, out);
   } else {
+    // A worker we believe alive that was silent for more than two ping intervals was cut off
+    // (a partition shorter than worker_timeout): messages to and from it may have been lost.
+    const WorkerState& ws = workers_[w];
+    const bool resync = ws.alive && now - ws.last_heard > 2 * job_->config.ping_interval;
     // Any message is a sign of life (§3.3), whatever its epoch or task.
     heard(w, now);
     if (const auto* d = std::get_if<MapDone>(&in.msg)) {
@@ -177,6 +181,7 @@ void Coordinator::step(const Envelope<Message>& in, Time now, Out& out) {
     } else if (const auto* r = std::get_if<ReduceDone>(&in.msg)) {
       on_reduce_done(w, *r, now, out);
     }
+    if (resync && !done_) resend_assignments(w, out);
   }
   schedule(now, out);
 }
@@ -468,6 +473,46 @@ void Coordinator::send_locations(const MapLocation& loc, Out& out) {
   }
 }
 
+void Coordinator::resend_assignments(int w, Out& out) {
+  // The worker ignores an assignment it already runs, reports again one it completed (its
+  // MapDone or ReduceDone may be what was lost) and starts one whose assignment was lost; a
+  // running reducer merges the locations and fetches what it missed.
+  const NodeId node = job_->workers[w];
+  for (const auto& [kind_index, id, attempt] : workers_[w].attempts) {
+    const TaskKind kind = static_cast<TaskKind>(kind_index);
+    bool backup = false;
+    for (const AttemptRecord& a : task(kind, id).attempts) {
+      if (a.attempt == attempt) backup = a.backup;
+    }
+    if (kind == TaskKind::Map) {
+      AssignMap msg{epoch_, id, attempt, pick_source(id, node), backup};
+      out.send(node, msg, wire_size(Message{msg}));
+    } else {
+      AssignReduce msg = reduce_assignment(id, attempt, backup, node);
+      const auto size = wire_size(Message{msg});
+      out.send(node, std::move(msg), size);
+    }
+  }
+}
+
+AssignReduce Coordinator::reduce_assignment(int id, int attempt, bool backup, NodeId node) {
+  AssignReduce msg;
+  msg.epoch = epoch_;
+  msg.task = id;
+  msg.attempt = attempt;
+  msg.backup = backup;
+  // §3.1: the reducer starts fetching as soon as map outputs exist; later ones follow in
+  // MapLocations. With the aggregated shuffle the simulator moves the data itself.
+  if (job_->config.shuffle == Shuffle::PerFetch && completed_[k(TaskKind::Map)] > 0) {
+    msg.maps.reserve(static_cast<std::size_t>(completed_[k(TaskKind::Map)]));
+    for (const TaskRecord& m : maps_) {
+      if (m.state == TaskState::Completed) msg.maps.push_back(m.output);
+    }
+  }
+  msg.replicas = pick_replicas(node);
+  return msg;
+}
+
 void Coordinator::finish(Time now, Out& out) {
   done_ = true;
   out.emit("job_done", {{"job_time_s", to_seconds(now - first_boot_)}});
@@ -625,20 +670,7 @@ void Coordinator::assign(TaskKind kind, int id, int w, bool backup, Time now, Ou
     out.send(node, msg, wire_size(Message{msg}));
   } else {
     running_reduces_.insert(id);
-    AssignReduce msg;
-    msg.epoch = epoch_;
-    msg.task = id;
-    msg.attempt = attempt;
-    msg.backup = backup;
-    // §3.1: the reducer starts fetching as soon as map outputs exist; later ones follow in
-    // MapLocations. With the aggregated shuffle the simulator moves the data itself.
-    if (job_->config.shuffle == Shuffle::PerFetch && completed_[k(TaskKind::Map)] > 0) {
-      msg.maps.reserve(static_cast<std::size_t>(completed_[k(TaskKind::Map)]));
-      for (const TaskRecord& m : maps_) {
-        if (m.state == TaskState::Completed) msg.maps.push_back(m.output);
-      }
-    }
-    msg.replicas = pick_replicas(node);
+    AssignReduce msg = reduce_assignment(id, attempt, backup, node);
     const auto size = wire_size(Message{msg});
     out.send(node, std::move(msg), size);
   }

@@ -182,6 +182,9 @@ class Coordinator {
   void schedule_backups(TaskKind kind, Time now, Out& out);
   std::vector<NodeId> pick_replicas(NodeId assignee);
   void send_locations(const MapLocation& loc, Out& out);
+  /// Sends worker w the assignments of every attempt it runs again (after a silence).
+  void resend_assignments(int w, Out& out);
+  AssignReduce reduce_assignment(int id, int attempt, bool backup, NodeId node);
   void checkpoint(Out& out);
   void finish(Time now, Out& out);
   void emit_ended(TaskKind kind, int id, const AttemptRecord& a, const char* outcome, Out& out) const;

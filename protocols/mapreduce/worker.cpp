@@ -68,7 +68,8 @@ void Worker::step(const Envelope<Message>& in, Time now, Out& out) {
     if (accept_epoch(m->epoch)) on_abort(*m);
   } else if (const auto* m = std::get_if<ReadSplit>(&msg)) {
     // Serve a split from the local disk (we hold a GFS replica of it).
-    const auto& split = job_->splits.at(static_cast<std::size_t>(m->split));
+    if (m->split < 0 || m->split >= job_->map_tasks()) return;
+    const auto& split = job_->splits[static_cast<std::size_t>(m->split)];
     const JobId j = start_disk(JobKind::ServeSplit, {m->split, m->attempt}, split.bytes, false, out);
     pending_[j].peer = in.from;
     pending_[j].bytes = split.bytes;
@@ -335,7 +336,15 @@ bool Worker::crash_test(const char* what, int task, int attempt, Time now, Time&
 void Worker::on_assign_map(const AssignMap& m, Time now, Out& out) {
   if (m.task < 0 || m.task >= job_->map_tasks()) return;
   const Key key{m.task, m.attempt};
-  if (maps_.count(key) != 0 || outputs_.count(key) != 0) return;  // a repeated assignment
+  if (maps_.count(key) != 0) return;  // a repeated assignment of what we are running
+  if (auto done = outputs_.find(key); done != outputs_.end()) {
+    // Repeated after a silence: our MapDone may have been lost on the way. Report it again.
+    send(job_->coordinator,
+         MapDone{coordinator_epoch_, m.task, m.attempt,
+                 job_->splits[static_cast<std::size_t>(m.task)].bytes, done->second.bytes},
+         out);
+    return;
+  }
   MapRun& run = maps_[key];
   run.task = m.task;
   run.attempt = m.attempt;
@@ -438,7 +447,20 @@ void Worker::deliver_fetch_reply(NodeId to, FetchReply reply, Time now, Out& out
 void Worker::on_assign_reduce(const AssignReduce& m, Time now, Out& out) {
   if (m.task < 0 || m.task >= job_->reduce_tasks) return;
   const Key key{m.task, m.attempt};
-  if (reduces_.count(key) != 0 || ended_reduces_.count(key) != 0) return;
+  if (auto running = reduces_.find(key); running != reduces_.end()) {
+    // Repeated after a silence: locations sent meanwhile may have been lost. Merge them.
+    ReduceRun& run = running->second;
+    if (run.phase != Phase::Shuffling || job_->config.shuffle == Shuffle::Aggregated) return;
+    for (const MapLocation& loc : m.maps) set_location(run, loc);
+    trigger_fetches(run, now, out);
+    return;
+  }
+  if (auto done = committed_reduces_.find(key); done != committed_reduces_.end()) {
+    // Committed, but our ReduceDone may have been lost: report it again.
+    send(job_->coordinator, ReduceDone{coordinator_epoch_, m.task, m.attempt, done->second}, out);
+    return;
+  }
+  if (ended_reduces_.count(key) != 0) return;
   ReduceRun& run = reduces_[key];
   run.task = m.task;
   run.attempt = m.attempt;
@@ -717,6 +739,7 @@ void Worker::maybe_commit(Key key, Time now, Out& out) {
   out.persist.emplace_back(std::in_place_type<RenameOutput>, run.task, run.attempt, id_);
   send(job_->coordinator, ReduceDone{coordinator_epoch_, run.task, run.attempt, run.output_bytes},
        out);
+  committed_reduces_[key] = run.output_bytes;
   reduces_.erase(it);
   ended_reduces_.insert(key);
 }

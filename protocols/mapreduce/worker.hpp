@@ -192,6 +192,7 @@ class Worker {
   /// MapLocations that overtook their AssignReduce (a small message passes a large one).
   std::map<Key, std::vector<MapLocation>> early_locations_;
   std::set<Key> ended_reduces_;  // reduce attempts finished or aborted here
+  std::map<Key, std::uint64_t> committed_reduces_;  // renamed here: output bytes
 };
 
 }  // namespace faultline::mapreduce

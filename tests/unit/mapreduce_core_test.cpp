@@ -532,6 +532,31 @@ TEST(MapReduceCoordinator, MessagesFromAnOlderEpochAndUnknownAttemptsAreIgnored)
   EXPECT_TRUE(out.events.empty());
 }
 
+TEST(MapReduceCoordinator, Resync_AfterASilenceTheWorkerGetsItsAssignmentsAgain) {
+  // A worker cut off for longer than two ping intervals (but less than worker_timeout) may
+  // have lost messages both ways: its running assignments are sent again, reducers with every
+  // completed location.
+  auto job = hand_job(modelled_config(), 2, {{1}, {2}}, 1);
+  Coordinator c = make_coordinator(job);
+  COut out = boot_and_register(c, {1, 2}, 0);
+  const int m0 = attempt_of(out, TaskKind::Map, 0, 1);
+  const int r0 = attempt_of(out, TaskKind::Reduce, 0, 1);
+  const int m1 = attempt_of(out, TaskKind::Map, 1, 2);
+  deliver(c, 2, MapDone{1, 1, m1, 1000, 1000}, 10 * kMillisecond);  // its MapLocations is lost
+  out = deliver(c, 2, Pong{1}, 1500 * kMillisecond);
+  EXPECT_TRUE(out.sends.empty()) << "w2 was not silent long";
+  out = deliver(c, 1, Pong{1}, 2500 * kMillisecond);
+  auto maps = sent<AssignMap>(out);
+  ASSERT_EQ(maps.size(), 1u);
+  EXPECT_EQ(maps[0].second.attempt, m0);
+  auto reduces = sent<AssignReduce>(out);
+  ASSERT_EQ(reduces.size(), 1u);
+  EXPECT_EQ(reduces[0].second.attempt, r0);
+  ASSERT_EQ(reduces[0].second.maps.size(), 1u);
+  EXPECT_EQ(reduces[0].second.maps[0].map, 1);
+  EXPECT_TRUE(events(out, "task_assigned").empty()) << "the same attempts, not new ones";
+}
+
 // ------------------------------------------------------------------------------------------
 // Coordinator: locality (§3.4)
 
@@ -1100,6 +1125,37 @@ TEST(MapReduceWorker, AbortTask_DropsTheAttemptAndIgnoresItsJobs_3_6) {
   EXPECT_TRUE(out.empty());
 }
 
+TEST(MapReduceWorker, RepeatedAssignments_ReReportCompletedWorkAndMergeLocations) {
+  auto job = hand_job(modelled_config(), 3, {{1}, {3}}, 1);
+  Worker w = make_worker(1, job);
+  WOut out = wdeliver(w, kCoord, AssignMap{1, 0, 2, 1, false}, 0);
+  out = wdone(w, out.disk[0].id, 0);
+  out = wdone(w, out.compute[0].id, 0);
+  out = wdone(w, out.disk[0].id, 0);
+  ASSERT_EQ(sent<MapDone>(out).size(), 1u);
+  out = wdeliver(w, kCoord, AssignMap{1, 0, 2, 1, false}, kSecond);
+  ASSERT_EQ(sent<MapDone>(out).size(), 1u) << "the MapDone may have been lost: sent again";
+  EXPECT_TRUE(out.disk.empty());
+
+  out = wdeliver(w, kCoord, AssignReduce{1, 0, 5, false, {{1, 3, 0}}, {}}, kSecond);
+  ASSERT_EQ(sent<Fetch>(out).size(), 1u);
+  out = wdeliver(w, kCoord, AssignReduce{1, 0, 5, false, {{0, 1, 2}, {1, 3, 0}}, {}}, 2 * kSecond);
+  auto fetches = sent<Fetch>(out);
+  ASSERT_EQ(fetches.size(), 0u) << "map 0 is ours: served from the local disk, no message";
+  ASSERT_EQ(out.disk.size(), 1u);
+  out = wdone(w, out.disk[0].id, 2 * kSecond);
+  const std::uint64_t part = job->modelled_partition_bytes(0);
+  out = wdeliver(w, 3, FetchReply{0, 5, {{1, 3, 0}}, {}, part, {}}, 2 * kSecond);
+  out = wdone(w, out.compute[0].id, 3 * kSecond);
+  out = wdone(w, out.disk[0].id, 3 * kSecond);
+  ASSERT_EQ(sent<ReduceDone>(out).size(), 1u);
+  out = wdeliver(w, kCoord, AssignReduce{1, 0, 5, false, {}, {}}, 4 * kSecond);
+  auto again = sent<ReduceDone>(out);
+  ASSERT_EQ(again.size(), 1u) << "committed: the ReduceDone is sent again";
+  EXPECT_EQ(again[0].second.output_bytes, 2 * part);
+  EXPECT_TRUE(out.persist.empty()) << "and nothing is written twice";
+}
+
 TEST(MapReduceWorker, CrashTest_CrashDrawMakesTheWorkerInert) {
   Config cfg = modelled_config();
   cfg.crash_test_crash_p = 1.0;
@@ -1227,6 +1283,25 @@ TEST(MapReduceCluster, WorkerCrashMidJob_MapsReExecutedOutputStillCorrect_3_3) {
   EXPECT_TRUE(lost_or_reset);
 }
 
+TEST(MapReduceCluster, ShortPartition_LostMessagesAreRecovered) {
+  testing::MrOptions o = real_options();
+  o.flops_per_s = 1e5;
+  o.config.worker_timeout = 5 * kSecond;
+  testing::MrCluster cluster(o);
+  std::uint64_t dropped = 0;
+  const Time from = 300 * kMillisecond, to = from + 2500 * kMillisecond;
+  cluster.set_filter([&](const testing::MrCluster::Env& env) {
+    const bool cut = (env.from == 2 || env.to == 2) && env.from != env.to &&
+                     cluster.now() >= from && cluster.now() < to;
+    dropped += cut;
+    return !cut;
+  });
+  ASSERT_TRUE(cluster.run_until([&] { return cluster.job_done(); }, 300 * kSecond));
+  EXPECT_GT(dropped, 0u);
+  EXPECT_TRUE(cluster.events("worker_dead").empty()) << "shorter than worker_timeout";
+  expect_matches_sequential(cluster);
+}
+
 TEST(MapReduceCluster, CrashTest_JobCompletesWithCorrectOutput) {
   // The 6.824 crash test: workers crash in the middle of map and reduce calls and restart.
   testing::MrOptions o = real_options();
@@ -1259,6 +1334,8 @@ TEST(MapReduceCluster, Straggler_BackupTasksShortenTheJob_3_6) {
   };
   const double with = run(true);
   const double without = run(false);
+  RecordProperty("job_time_s_with_backups", std::to_string(with));
+  RecordProperty("job_time_s_without_backups", std::to_string(without));
   EXPECT_LT(with * 2, without) << "with backups " << with << " s, without " << without << " s";
 }
 
