@@ -170,10 +170,10 @@ void Coordinator::step(const Envelope<Message>& in, Time now, Out& out) {
   if (const auto* m = std::get_if<Register>(&in.msg)) {
     on_register(w, *m, now, out);
   } else {
-    // A worker we believe alive that was silent for more than two ping intervals was cut off
-    // (a partition shorter than worker_timeout): messages to and from it may have been lost.
-    const WorkerState& ws = workers_[w];
-    const bool resync = ws.alive && now - ws.last_heard > 2 * job_->config.ping_interval;
+    // A worker we believe alive that left a ping unanswered for a whole ping interval was cut
+    // off (a partition shorter than worker_timeout, or lost messages): what we sent it and what
+    // it sent us may have been lost too.
+    const bool resync = workers_[w].alive && workers_[w].missed_ping;
     // Any message is a sign of life (§3.3), whatever its epoch or task.
     heard(w, now);
     if (const auto* d = std::get_if<MapDone>(&in.msg)) {
@@ -202,6 +202,9 @@ void Coordinator::tick(Time now, Out& out) {
     for (std::size_t i = 0; i < workers_.size(); ++i) {
       const WorkerState& ws = workers_[i];
       if (ws.heard && ws.last_heard + c.ping_interval > now) continue;
+      // Still unanswered since the previous round: the worker missed a ping.
+      if (ws.ping_outstanding) workers_[i].missed_ping = true;
+      workers_[i].ping_outstanding = true;
       out.send(job_->workers[i], Ping{epoch_}, wire_size(Message{Ping{epoch_}}));
     }
     next_ping_ = now + c.ping_interval;
@@ -275,6 +278,8 @@ void Coordinator::heard(int w, Time now) {
   WorkerState& ws = workers_[w];
   ws.heard = true;
   ws.last_heard = now;
+  ws.ping_outstanding = false;
+  ws.missed_ping = false;
   watch(w, now + job_->config.worker_timeout);
   if (!ws.alive) mark_alive(w);
 }

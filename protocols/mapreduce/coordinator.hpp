@@ -130,6 +130,8 @@ class Coordinator {
     Time last_heard = 0;
     bool watched = false;   // in deadlines_: alive, or holding restored outputs unconfirmed
     Time deadline = 0;      // its key in deadlines_ while watched
+    bool ping_outstanding = false;  // pinged, no message since
+    bool missed_ping = false;       // a ping round passed with a ping outstanding
     std::array<int, kKinds> running{0, 0};
     /// (kind, task, attempt) of every running attempt on it.
     std::set<std::tuple<int, int, int>> attempts;
