@@ -17,11 +17,13 @@
 #include "reports/event_json.hpp"
 #include "reports/history_io.hpp"
 #include "reports/linearizability.hpp"
+#include "reports/mapreduce_metrics.hpp"
 #include "reports/operations.hpp"
 #include "reports/raft_metrics.hpp"
 #include "reports/report.hpp"
 #include "reports/trace.hpp"
 #include "sim/engine.hpp"
+#include "sim/mapreduce_world.hpp"
 #include "sim/raft_world.hpp"
 
 namespace faultline {
@@ -55,9 +57,38 @@ void write_file(const fs::path& path, const std::string& text) {
   out << text;
 }
 
+using MetricsFn = nlohmann::json (*)(const RunRecord&);
+
+/// The protocol's metrics function (report.json keys beyond the common ones).
+MetricsFn metrics_of(const std::string& protocol) {
+  if (protocol == "mapreduce") return reports::mapreduce_metrics;
+  return reports::raft_metrics;
+}
+
+/// True for protocols with client operations (the registry lists their workload ops): their
+/// report carries ops_ok, latency_ms and phases.
+bool has_client_ops(const std::string& protocol) {
+  const ProtocolInfo* info = find_protocol(protocol);
+  return info == nullptr || !info->workload_ops.empty();
+}
+
+/// The protocol's simulated world.
+std::unique_ptr<sim::World> make_world(const Scenario& scenario, sim::RunContext& ctx) {
+  if (scenario.protocol == "mapreduce") return std::make_unique<sim::MapReduceWorld>(scenario, ctx);
+  return std::make_unique<sim::RaftWorld>(scenario, ctx);
+}
+
 /// The metrics `stop_when` sees mid-run: the same report.json keys as at the end.
-nlohmann::json live_metrics(const RunRecord& record) {
-  return reports::build_report(reports::ReportInputs{}, record, reports::raft_metrics(record));
+nlohmann::json live_metrics(const RunRecord& record, const std::string& protocol) {
+  reports::ReportInputs in;
+  in.client_ops = has_client_ops(protocol);
+  return reports::build_report(in, record, metrics_of(protocol)(record));
+}
+
+void write_file_creating_dirs(const fs::path& path, const std::string& text) {
+  std::error_code ec;
+  fs::create_directories(path.parent_path(), ec);
+  write_file(path, text);
 }
 
 /// The `linearizable` check: the run's history against the kv model, within the scenario's
@@ -102,10 +133,13 @@ void check_linearizability(const Scenario& scenario, Simulation& sim, reports::R
 
 Simulation simulate(const Scenario& scenario, bool trace_messages) {
   sim::SimEngine engine(scenario.cluster.network_model);
-  sim::RunContext ctx(scenario.cluster, sim::RaftWorld::node_table(scenario), scenario.seed,
+  // Every protocol's node table: servers (n1..nN or `names`), then clients c1..cM.
+  sim::RunContext ctx(scenario.cluster, sim::standard_node_table(scenario), scenario.seed,
                       faults::Controller::cpu_factors(scenario), scenario.cluster.message_cost_flops);
   ctx.trace_messages = trace_messages;
-  sim::RaftWorld world(scenario, ctx);
+  const std::unique_ptr<sim::World> world_owner = make_world(scenario, ctx);
+  sim::World& world = *world_owner;
+  const std::string protocol = scenario.protocol;
 
   std::function<bool()> stop_check;
   if (scenario.stop_when) {
@@ -119,7 +153,7 @@ Simulation simulate(const Scenario& scenario, bool trace_messages) {
       bool operator==(const Seen&) const = default;
     };
     auto seen = std::make_shared<Seen>();
-    stop_check = [&ctx, &world, stop, seen] {
+    stop_check = [&ctx, &world, stop, seen, protocol] {
       world.collect_violations();
       const Time now = sim::SimEngine::now();
       const auto& r = ctx.record;
@@ -128,7 +162,7 @@ Simulation simulate(const Scenario& scenario, bool trace_messages) {
       *seen = current;
       seen->at = now;
       ctx.record.end_time = now;
-      const auto metrics = live_metrics(ctx.record);
+      const auto metrics = live_metrics(ctx.record, protocol);
       const auto verdict =
           reports::evaluate(reports::ExpectationInput{stop.text, stop.metric, stop.op, stop.value}, metrics);
       return verdict["ok"].get<bool>();
@@ -142,7 +176,14 @@ Simulation simulate(const Scenario& scenario, bool trace_messages) {
 
   Simulation result;
   result.network_model = engine.description();
-  result.protocol_metrics = reports::raft_metrics(ctx.record);
+  result.protocol_metrics = metrics_of(protocol)(ctx.record);
+  result.files = world.files();
+  if (protocol == "mapreduce") {
+    // The data rates of the paper's Figures 2 and 3 and one row per task execution; experiment
+    // timeseries figures read rates.csv from here.
+    result.files["rates.csv"] = reports::mapreduce_rates_csv(ctx.record);
+    result.files["tasks.csv"] = reports::mapreduce_tasks_csv(ctx.record);
+  }
   result.record = std::move(ctx.record);
   return result;
 }
@@ -164,6 +205,7 @@ nlohmann::json simulation_report(const Scenario& scenario, const std::string& fi
   if (std::find(scenario.checks.begin(), scenario.checks.end(), "linearizable") != scenario.checks.end())
     check_linearizability(scenario, sim, in);
   in.wall_time_s = wall_time_s;
+  in.client_ops = has_client_ops(scenario.protocol);
   return reports::build_report(in, sim.record, sim.protocol_metrics);
 }
 
@@ -200,14 +242,17 @@ int run_scenario(const RunOptions& options) {
   trace.scenario = scenario.name;
   trace.protocol = scenario.protocol;
   trace.seed = scenario.seed;
-  // Raft servers start as followers (§5.2) and emit no event saying so.
+  // Raft servers start as followers (§5.2) and emit no event saying so. MapReduce nodes
+  // announce their role (`became_coordinator`, `became_worker`) at their first step.
   if (scenario.protocol == "raft") trace.initial_role = "follower";
+
   const std::string summary = reports::summary_text(report, sim.record, out_dir.string());
   write_file(out_dir / "report.json", report.dump(2) + "\n");
   write_file(out_dir / "history.jsonl", history);
   write_file(out_dir / "events.jsonl", events);
   write_file(out_dir / "summary.txt", summary);
   write_file(out_dir / "trace.json", reports::trace_json(sim.record, trace));
+  for (const auto& [path, content] : sim.files) write_file_creating_dirs(out_dir / path, content);
   if (!options.quiet) std::cout << summary;
   // A figure that cannot be drawn (no python3 or matplotlib) is a warning, not a failed run:
   // the exit code keeps saying whether the protocol behaved (docs/scenarios.md, "--plots").

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -30,6 +31,10 @@ struct Simulation {
   RunRecord record;
   nlohmann::json network_model;
   nlohmann::json protocol_metrics;
+  /// Further files for the run directory, relative path -> content (MapReduce: output/mr-out-<r>,
+  /// expected/mr-out-<r> when the output check failed, rates.csv, tasks.csv). run_scenario
+  /// writes them; experiment trials ignore them.
+  std::map<std::string, std::string> files;
 };
 
 /// Simulates `scenario` in this process (SimGrid allows one simulation per process).

@@ -122,6 +122,10 @@ struct NemesisSpec {
   std::vector<std::string> faults;         // crash | restart | partition
   DurationRange every;
   Time until = 0;
+  /// `targets:` the servers the nemesis may crash, restart and partition away from the rest,
+  /// resolved when the nemesis starts (a role word means every server with that role then,
+  /// e.g. `worker`); absent: every server.
+  std::optional<TargetSpec> targets;
 };
 
 struct FaultSpec {
@@ -164,6 +168,10 @@ struct Scenario {
   std::vector<Expectation> expect;
   std::optional<Expectation> stop_when;
   nlohmann::json effective;       // the effective scenario after defaults and --set (report `config`)
+  /// MapReduce real mode: params.input resolved against the scenario file's directory (same
+  /// order; the params keep the names as written, which the applications see). Checked readable
+  /// by the loader.
+  std::vector<std::string> input_paths;
 };
 
 }  // namespace faultline

@@ -51,7 +51,7 @@ const std::vector<std::string> kSlowKeys = {"node", "cpu", "disk", "latency"};
 const std::vector<std::string> kNetworkKeys = {"from",  "to",         "drop", "duplicate",
                                                "delay", "long_delay", "kinds"};
 const std::vector<std::string> kLongDelayKeys = {"p", "delay"};
-const std::vector<std::string> kNemesisKeys = {"faults", "every", "until"};
+const std::vector<std::string> kNemesisKeys = {"faults", "every", "until", "targets"};
 const std::vector<std::string> kNemesisFaults = {"crash", "restart", "partition"};
 const std::vector<std::string> kTopologies = {"star", "racks", "two-switch"};
 const std::vector<std::string> kNetworkModels = {"exact", "tcp"};
@@ -116,6 +116,22 @@ std::optional<std::int64_t> random_n(std::string_view s) {
   auto [ptr, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), n);
   if (ec == std::errc::result_out_of_range) return std::numeric_limits<std::int64_t>::max();
   return n;
+}
+
+/// ("worker", 200) for "worker-200" when `worker` is one of `roles` (N may be out of range).
+std::optional<std::pair<std::string, std::int64_t>> role_n(std::string_view s,
+                                                           const std::vector<std::string>& roles) {
+  const auto dash = s.rfind('-');
+  if (dash == std::string_view::npos || dash + 1 == s.size()) return std::nullopt;
+  const std::string role(s.substr(0, dash));
+  if (std::find(roles.begin(), roles.end(), role) == roles.end()) return std::nullopt;
+  std::string_view digits = s.substr(dash + 1);
+  if (!std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; }))
+    return std::nullopt;
+  std::int64_t n = 0;
+  auto [ptr, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), n);
+  if (ec == std::errc::result_out_of_range) n = std::numeric_limits<std::int64_t>::max();
+  return std::make_pair(role, n);
 }
 
 /// Every key of `map` must be in `valid`; otherwise an error with did-you-mean.
@@ -349,9 +365,11 @@ class Loader {
     }
     scenario_.duration = duration(*root.find("duration"), "duration", Sign::Positive, true);
     parse_cluster(*root.find("cluster"));
+    if (scenario_.protocol == "mapreduce") check_mapreduce_shape(root);
     parse_workload(section(root, "workload"));
     check_server_names_against_clients();
     parse_params(section(root, "params"));
+    if (scenario_.protocol == "mapreduce") resolve_mapreduce_input(root, section(root, "params"));
     parse_faults(section(root, "faults"));
     parse_checks(root.find("checks"));
     if (const Node* budget = root.find("checks_budget")) {
@@ -540,7 +558,8 @@ class Loader {
   }
 
   bool is_role_word(const std::string& s) const {
-    return contains(protocol_->roles, s) || contains(kGenericRoles, s) || random_n(s).has_value();
+    return contains(protocol_->roles, s) || contains(kGenericRoles, s) || random_n(s).has_value() ||
+           role_n(s, protocol_->roles).has_value();
   }
 
   RacksSpec parse_racks(const Node& node) {
@@ -657,6 +676,73 @@ class Loader {
                          item->scalar, clients_.size()),
              "choose another server name");
       }
+    }
+  }
+
+  // ---- mapreduce -----------------------------------------------------------------------------
+
+  /// A coordinator and at least one worker; no client workload (the job's input is the data).
+  void check_mapreduce_shape(const Node& root) const {
+    const Node& cluster = *root.find("cluster");
+    const std::size_t servers = scenario_.cluster.server_names.size();
+    if (servers < 2) {
+      const Node* at = cluster.find("nodes") != nullptr ? cluster.find("nodes") : cluster.find("names");
+      fail(*at,
+           fmt::format("cluster.nodes: mapreduce needs at least 2 servers (the first runs the "
+                       "coordinator, the others are workers), got {}",
+                       servers),
+           "e.g. 'nodes: 4': a coordinator and 3 workers");
+    }
+    if (const Node* workload = root.find_key("workload"); workload != nullptr && section(root, "workload")) {
+      const Node& body = *section(root, "workload");
+      const Node* clients = body.is_map() ? body.find_key("clients") : nullptr;
+      fail(clients != nullptr ? *clients : *workload,
+           "workload: mapreduce has no clients: the job reads params.input (real mode) or "
+           "params.input_size (modelled mode)",
+           "remove 'workload' and give the input under params");
+    }
+  }
+
+  /// Real mode: params.input names files relative to the scenario file's directory; each must
+  /// exist and be readable now (a missing file is bad input, exit 2).
+  void resolve_mapreduce_input(const Node& root, const Node* params) {
+    if (!scenario_.params.has("input")) return;
+    const bool real = !scenario_.params.has("payload") || scenario_.params.text("payload") == "real";
+    const auto& names = scenario_.params.list("input");
+    const Node* input = params != nullptr ? params->find("input") : nullptr;
+    if (real && names.empty()) {
+      const Node* at = input != nullptr ? input : params != nullptr ? params : root.find("protocol");
+      fail(*at, "params.input: real mode needs at least one input file",
+           "e.g. 'input: [../../data/mapreduce/texts/harbour.txt]' (paths relative to the "
+           "scenario file), or 'payload: modelled' with 'input_size'");
+    }
+    const std::filesystem::path base = std::filesystem::path(scenario_.file).parent_path();
+    std::vector<const Node*> items;
+    if (input != nullptr) items = string_items(*input);
+    for (std::size_t i = 0; i < names.size(); ++i) {
+      const std::filesystem::path written(names[i]);
+      const std::string resolved =
+          (written.is_absolute() ? written : base / written).lexically_normal().string();
+      std::string problem;
+      std::error_code ec;
+      if (!std::filesystem::exists(resolved, ec)) {
+        problem = "no such file";
+      } else if (std::filesystem::is_directory(resolved, ec)) {
+        problem = "it is a directory";
+      } else {
+        std::ifstream in(resolved, std::ios::binary);
+        if (!in) problem = std::strerror(errno);
+      }
+      if (!problem.empty()) {
+        const Node* at = i < items.size() ? items[i] : (input != nullptr ? input : params);
+        const std::string message =
+            fmt::format("params.input: cannot read '{}' (resolved to '{}'): {}", names[i], resolved,
+                        problem);
+        const std::string hint = "input paths are relative to the scenario file's directory";
+        if (at != nullptr) fail(*at, message, hint);
+        fail(SourceLoc{scenario_.file, 1, 1}, message, hint);
+      }
+      scenario_.input_paths.push_back(resolved);
     }
   }
 
@@ -780,7 +866,10 @@ class Loader {
     if (contains(servers, s)) return;
     if (contains(clients_, s)) {
       if (allow_clients) return;
-      fail(item, fmt::format("{}: '{}' is a client: only a server can be elected", path, s));
+      fail(item, fmt::format("{}: '{}' is a client: {}", path, s,
+                             path.find("nemesis") != std::string::npos
+                                 ? "the nemesis acts on servers only"
+                                 : "only a server can be elected"));
     }
     if (contains(protocol_->roles, s) || contains(kGenericRoles, s)) return;
     if (auto n = random_n(s)) {
@@ -791,6 +880,19 @@ class Loader {
              fmt::format("{}: '{}' asks for {} servers but the cluster has {}", path, s, *n,
                          servers.size()),
              fmt::format("at most 'random-{}'", servers.size()));
+      }
+      return;
+    }
+    if (auto counted = role_n(s, protocol_->roles)) {
+      const auto& [role, n] = *counted;
+      if (n < 1)
+        fail(item, fmt::format("{}: '{}' selects no server", path, s),
+             fmt::format("did you mean '{}-1'?", role));
+      if (n > static_cast<std::int64_t>(servers.size())) {
+        fail(item,
+             fmt::format("{}: '{}' asks for {} servers but the cluster has {}", path, s, n,
+                         servers.size()),
+             fmt::format("at most '{}-{}'", role, servers.size()));
       }
       return;
     }
@@ -809,6 +911,7 @@ class Loader {
     }
     if (suggestion.empty()) {
       std::vector<std::string> roles = protocol_->roles;
+      for (const auto& r : protocol_->roles) roles.push_back(r + "-N");
       roles.insert(roles.end(), {"random", "random-N", "crashed", "all"});
       suggestion =
           fmt::format("expected a server name ({}) or a role: {}", server_range(), join(roles));
@@ -1107,6 +1210,8 @@ class Loader {
     const Node& until =
         require(node, "until", path, "when the nemesis stops and undoes its faults");
     n.until = duration(until, child(path, "until"), Sign::Positive, true);
+    if (const Node* targets = node.find("targets"))
+      n.targets = target(*targets, child(path, "targets"), false);
     if (n.until <= at.hi) {
       fail(until,
            fmt::format("{}: nemesis until {} is not after its start at {}", child(path, "until"),

@@ -1,6 +1,8 @@
 // The fault schedule: one (non-daemon) SimGrid actor that fires the scenario's faults at their
 // times, undoes those with `for:`, runs the nemesis, evaluates `stop_when`, and ends the run at
-// `duration` (when it returns, SimGrid kills the daemonized node actors and the run is over).
+// `duration`, or soon after a world that can finish has finished (World::finished, a MapReduce
+// job done or failed). When it returns, SimGrid kills the daemonized node actors and the run is
+// over.
 #pragma once
 
 #include <functional>
@@ -59,6 +61,9 @@ class Controller {
   // Nemesis bookkeeping: what it crashed and partitioned, undone at `until`.
   std::set<NodeId> nemesis_crashed_;
   std::vector<sim::NetworkFaults::ChangeId> nemesis_blocks_;
+  /// Per nemesis (fault index) with `targets:`: the servers it acts on, resolved at its start.
+  std::map<int, std::vector<NodeId>> nemesis_pool_;
+  const std::vector<NodeId>& nemesis_pool(const FaultSpec& fault) const;
 };
 
 }  // namespace faultline::faults

@@ -2,6 +2,9 @@
 
 #include <algorithm>
 #include <charconv>
+#include <optional>
+#include <string>
+#include <utility>
 
 namespace faultline::faults {
 namespace {
@@ -20,6 +23,18 @@ std::vector<NodeId> pick(std::vector<NodeId> pool, std::size_t n, Rng& rng) {
   }
   std::sort(chosen.begin(), chosen.end());
   return chosen;
+}
+
+/// "worker-200" -> ("worker", 200); nullopt unless `item` is a word, '-' and digits.
+std::optional<std::pair<std::string, std::size_t>> role_count(const std::string& item) {
+  const auto dash = item.rfind('-');
+  if (dash == std::string::npos || dash == 0 || dash + 1 == item.size()) return std::nullopt;
+  std::size_t n = 0;
+  const char* first = item.data() + dash + 1;
+  const char* last = item.data() + item.size();
+  auto [ptr, ec] = std::from_chars(first, last, n);
+  if (ec != std::errc() || ptr != last) return std::nullopt;
+  return std::make_pair(item.substr(0, dash), n);
 }
 
 }  // namespace
@@ -45,6 +60,15 @@ std::vector<NodeId> resolve(const TargetSpec& target, sim::World& world, Rng& rn
     } else {
       if (auto id = world.find(item); id != kNoNode) {
         add_unique(out, id);  // a node name, up or not (`restart: n3` targets a crashed n3)
+        continue;
+      }
+      // `<role>-N`: N distinct up servers with that role, drawn like random-N (the paper's
+      // 200 of 1746 workers killed, MapReduce §5.5: `crash: worker-200`).
+      if (auto counted = role_count(item)) {
+        std::vector<NodeId> with_role;
+        for (NodeId id : up_servers)
+          if (world.node(id).role() == counted->first) with_role.push_back(id);
+        for (NodeId id : pick(with_role, counted->second, rng)) add_unique(out, id);
         continue;
       }
       // A protocol role: among up servers; `leader` prefers the highest epoch (term).

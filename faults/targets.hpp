@@ -1,6 +1,7 @@
 // Resolution of fault targets at the moment a fault fires (SCENARIOS.md, "Fault semantics"):
 // node names, protocol roles (`leader` = the leader of the highest term during a split brain),
-// `random`, `random-N`, `crashed`, `all`. `all` and `random` mean servers; clients are
+// `random`, `random-N`, `<role>-N` (N distinct up servers with that role, e.g. `worker-200`),
+// `crashed`, `all`. `all` and `random` mean servers; clients are
 // targeted by name only.
 #pragma once
 

@@ -26,6 +26,15 @@ class World {
   /// Control code for `heartbeat: node` (a leader broadcasts its heartbeat now); -1 if
   /// unsupported.
   virtual int heartbeat_control() const { return -1; }
+  /// True for protocols whose run has a natural end (a MapReduce job): the fault controller
+  /// then polls finished() and ends the run soon after it turns true. False (Raft): the run
+  /// lasts until `duration` or `stop_when`, and nothing is polled for it.
+  virtual bool can_finish() const { return false; }
+  /// The world's work is over (the job is done or has failed): the run may end.
+  virtual bool finished() const { return false; }
+  /// Files the run directory gets beside report.json (relative path -> content), e.g. the
+  /// MapReduce output files; filled by finish().
+  virtual std::map<std::string, std::string> files() const { return {}; }
 
   NodeHandle& node(NodeId id) { return *nodes_.at(static_cast<std::size_t>(id)); }
   const std::vector<NodeId>& servers() const { return servers_; }
