@@ -10,8 +10,8 @@ namespace {
 ParamSpec spec(std::string name, ParamType type, std::string default_yaml, std::string help,
                std::optional<double> min = std::nullopt, std::optional<double> max = std::nullopt,
                std::vector<std::string> choices = {}) {
-  return ParamSpec{std::move(name), type,           std::move(default_yaml), std::move(help),
-                   min,             max,            std::move(choices)};
+  return ParamSpec{std::move(name),   type, std::move(default_yaml), std::move(help), min, max,
+                   std::move(choices)};
 }
 
 }  // namespace
@@ -40,8 +40,8 @@ std::vector<ParamSpec> param_schema() {
                    "for the grep and sort of §5.2-5.3)"));
   s.push_back(spec("reduce_tasks", ParamType::Integer, "3",
                    "R, the number of reduce tasks and output files (§3.1)", 1.0));
-  s.push_back(spec("map_slots", ParamType::Integer, "1",
-                   "map tasks a worker runs at once (§3.1)", 1.0));
+  s.push_back(
+      spec("map_slots", ParamType::Integer, "1", "map tasks a worker runs at once (§3.1)", 1.0));
   s.push_back(spec("reduce_slots", ParamType::Integer, "1",
                    "reduce tasks a worker runs at once (one at a time in §5.3)", 1.0));
   s.push_back(spec("input_replicas", ParamType::Integer, "3",

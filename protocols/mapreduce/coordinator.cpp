@@ -18,9 +18,9 @@ namespace {
   std::abort();
 }
 
-#define MR_CHECK(cond, message)                                        \
-  do {                                                                 \
-    if (!(cond)) check_failed(__FILE__, __LINE__, #cond, (message));   \
+#define MR_CHECK(cond, message)                                      \
+  do {                                                               \
+    if (!(cond)) check_failed(__FILE__, __LINE__, #cond, (message)); \
   } while (false)
 
 constexpr const char* kind_label(TaskKind kind) { return kind == TaskKind::Map ? "map" : "reduce"; }
@@ -666,8 +666,11 @@ void Coordinator::assign(TaskKind kind, int id, int w, bool backup, Time now, Ou
   ws.attempts.insert({k(kind), id, attempt});
   update_free(w, kind);
 
-  nlohmann::json fields = {{"task", kind_label(kind)}, {"id", id},          {"attempt", attempt},
-                           {"worker", name(node)},     {"backup", backup}};
+  nlohmann::json fields = {{"task", kind_label(kind)},
+                           {"id", id},
+                           {"attempt", attempt},
+                           {"worker", name(node)},
+                           {"backup", backup}};
   if (kind == TaskKind::Map) {
     const NodeId source = pick_source(id, node);
     fields["locality"] = locality(source, node);
@@ -704,13 +707,16 @@ void Coordinator::schedule_backups(TaskKind kind, Time now, Out& out) {
       int best_rank = 3;
       for (int id : candidates) {
         bool on_w = false;
-        for (const AttemptRecord& a : task(kind, id).attempts) on_w |= a.running && a.worker == node;
+        for (const AttemptRecord& a : task(kind, id).attempts)
+          on_w |= a.running && a.worker == node;
         if (on_w) continue;
         int rank = 2;
         if (kind == TaskKind::Map && job_->config.locality) {
           for (NodeId r : job_->splits[static_cast<std::size_t>(id)].replicas) {
-            if (r == node) rank = 0;
-            else if (rank > 1 && rack_of(r) == rack_of(node)) rank = 1;
+            if (r == node)
+              rank = 0;
+            else if (rank > 1 && rack_of(r) == rack_of(node))
+              rank = 1;
           }
         }
         if (rank < best_rank) {
@@ -784,8 +790,8 @@ void Coordinator::full_check() const {
         }
       }
     }
-    MR_CHECK(completed == completed_[k(kind)], std::string(kind_label(kind)) +
-                                                   ": completed count out of date");
+    MR_CHECK(completed == completed_[k(kind)],
+             std::string(kind_label(kind)) + ": completed count out of date");
   }
   for (std::size_t w = 0; w < workers_.size(); ++w) {
     const WorkerState& ws = workers_[w];

@@ -126,10 +126,10 @@ class Coordinator {
     bool alive = false;
     bool has_incarnation = false;
     std::uint32_t incarnation = 0;
-    bool heard = false;     // any message in this epoch
+    bool heard = false;  // any message in this epoch
     Time last_heard = 0;
-    bool watched = false;   // in deadlines_: alive, or holding restored outputs unconfirmed
-    Time deadline = 0;      // its key in deadlines_ while watched
+    bool watched = false;           // in deadlines_: alive, or holding restored outputs unconfirmed
+    Time deadline = 0;              // its key in deadlines_ while watched
     bool ping_outstanding = false;  // pinged, no message since
     bool missed_ping = false;       // a ping round passed with a ping outstanding
     std::array<int, kKinds> running{0, 0};
@@ -145,12 +145,16 @@ class Coordinator {
     bool backup_launched = false;
   };
 
-  TaskRecord& task(TaskKind kind, int id) { return kind == TaskKind::Map ? maps_[id] : reduces_[id]; }
+  TaskRecord& task(TaskKind kind, int id) {
+    return kind == TaskKind::Map ? maps_[id] : reduces_[id];
+  }
   const TaskRecord& task(TaskKind kind, int id) const {
     return kind == TaskKind::Map ? maps_[id] : reduces_[id];
   }
   TaskAux& aux(TaskKind kind, int id) { return aux_[k(kind)][static_cast<std::size_t>(id)]; }
-  int total(TaskKind kind) const { return kind == TaskKind::Map ? job_->map_tasks() : job_->reduce_tasks; }
+  int total(TaskKind kind) const {
+    return kind == TaskKind::Map ? job_->map_tasks() : job_->reduce_tasks;
+  }
   int slots(TaskKind kind) const;
   /// Index of a worker in job_->workers, or -1.
   int windex(NodeId node) const;
@@ -189,7 +193,8 @@ class Coordinator {
   AssignReduce reduce_assignment(int id, int attempt, bool backup, NodeId node);
   void checkpoint(Out& out);
   void finish(Time now, Out& out);
-  void emit_ended(TaskKind kind, int id, const AttemptRecord& a, const char* outcome, Out& out) const;
+  void emit_ended(TaskKind kind, int id, const AttemptRecord& a, const char* outcome,
+                  Out& out) const;
   void full_check() const;
 
   NodeId id_;
@@ -206,9 +211,9 @@ class Coordinator {
   bool restart_ = false;
   bool fail_at_boot_ = false;  // a restart without a checkpoint to resume from (§3.3)
   bool assigning_ = false;     // the startup delay has passed
-  bool booted_ = false;      // boot() ran (the first tick or step)
-  bool idle_ = false;        // job over (done, failed, or over before this boot): does nothing
-  Time assign_from_ = 0;     // first_boot + startup (§5.2)
+  bool booted_ = false;        // boot() ran (the first tick or step)
+  bool idle_ = false;          // job over (done, failed, or over before this boot): does nothing
+  Time assign_from_ = 0;       // first_boot + startup (§5.2)
   Time next_ping_ = kNever;
   Time next_checkpoint_ = kNever;
   std::vector<int> worker_index_;  // by node id: index into job_->workers, or -1
@@ -216,11 +221,11 @@ class Coordinator {
   std::set<std::pair<Time, int>> deadlines_;  // (last heard + worker_timeout, worker index)
   std::array<std::set<int>, kKinds> free_;    // alive workers with a free slot, by index
   std::array<std::vector<TaskAux>, kKinds> aux_;
-  std::array<std::set<int>, kKinds> idle_tasks_;       // idle task ids
-  std::vector<std::set<int>> idle_on_worker_;      // idle maps with a replica on that worker
-  std::vector<std::set<int>> idle_in_rack_;        // idle maps with a replica in that rack
-  std::array<std::set<int>, kKinds> no_backup_;    // in-progress tasks without a backup yet
-  std::set<int> running_reduces_;                  // in-progress reduce ids
+  std::array<std::set<int>, kKinds> idle_tasks_;  // idle task ids
+  std::vector<std::set<int>> idle_on_worker_;     // idle maps with a replica on that worker
+  std::vector<std::set<int>> idle_in_rack_;       // idle maps with a replica in that rack
+  std::array<std::set<int>, kKinds> no_backup_;   // in-progress tasks without a backup yet
+  std::set<int> running_reduces_;                 // in-progress reduce ids
   std::array<int, kKinds> completed_{0, 0};
   std::array<bool, kKinds> backup_phase_{false, false};
   std::vector<NodeId> alive_list_;

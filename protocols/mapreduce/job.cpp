@@ -72,8 +72,8 @@ Job plan_job(const Config& config, std::vector<InputFile> files, std::vector<Nod
   // A partial Fisher-Yates shuffle of a permutation kept across splits: each split's prefix is a
   // uniform k-subset whatever order the earlier splits left.
   const std::size_t n = job.workers.size();
-  const std::size_t k =
-      std::min<std::size_t>(n, static_cast<std::size_t>(std::max<std::int64_t>(0, config.input_replicas)));
+  const std::size_t k = std::min<std::size_t>(
+      n, static_cast<std::size_t>(std::max<std::int64_t>(0, config.input_replicas)));
   std::vector<NodeId> perm = job.workers;
   for (Split& s : job.splits) {
     for (std::size_t i = 0; i < k; ++i) {

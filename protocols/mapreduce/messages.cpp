@@ -13,12 +13,10 @@ constexpr std::uint64_t kControlBytes = 64;
 // One MapLocation on the wire: map id, worker id, attempt (plus padding).
 constexpr std::uint64_t kLocationBytes = 16;
 
-constexpr const char* kNames[] = {"register",      "ping",          "pong",
-                                  "assign_map",    "assign_reduce", "map_locations",
-                                  "map_done",      "reduce_done",   "abort_task",
-                                  "read_split",    "split_data",    "fetch",
-                                  "fetch_reply",   "shuffle_done",  "replica_write",
-                                  "replica_ack"};
+constexpr const char* kNames[] = {"register",      "ping",          "pong",          "assign_map",
+                                  "assign_reduce", "map_locations", "map_done",      "reduce_done",
+                                  "abort_task",    "read_split",    "split_data",    "fetch",
+                                  "fetch_reply",   "shuffle_done",  "replica_write", "replica_ack"};
 static_assert(std::variant_size_v<Message> == std::size(kNames));
 
 }  // namespace

@@ -12,8 +12,8 @@ namespace {
 
 [[noreturn]] void check_failed(const char* file, int line, const char* expr,
                                const std::string& detail) {
-  std::fprintf(stderr, "%s:%d: faultline bug: mapreduce worker invariant `%s` violated: %s\n",
-               file, line, expr, detail.c_str());
+  std::fprintf(stderr, "%s:%d: faultline bug: mapreduce worker invariant `%s` violated: %s\n", file,
+               line, expr, detail.c_str());
   std::abort();
 }
 
@@ -70,7 +70,8 @@ void Worker::step(const Envelope<Message>& in, Time now, Out& out) {
     // Serve a split from the local disk (we hold a GFS replica of it).
     if (m->split < 0 || m->split >= job_->map_tasks()) return;
     const auto& split = job_->splits[static_cast<std::size_t>(m->split)];
-    const JobId j = start_disk(JobKind::ServeSplit, {m->split, m->attempt}, split.bytes, false, out);
+    const JobId j =
+        start_disk(JobKind::ServeSplit, {m->split, m->attempt}, split.bytes, false, out);
     pending_[j].peer = in.from;
     pending_[j].bytes = split.bytes;
   } else if (const auto* m = std::get_if<SplitData>(&msg)) {
@@ -115,7 +116,7 @@ void Worker::tick(Time now, Out& out) {
       if (!others.empty()) {
         auto pos = std::find(others.begin(), others.end(), run.source);
         run.source = pos == others.end() || std::next(pos) == others.end() ? others.front()
-                                                                             : *std::next(pos);
+                                                                           : *std::next(pos);
       }
       read_remote(run, now, out);
     } else if (run.phase == Phase::Delayed && run.delay_until <= now) {
@@ -258,8 +259,9 @@ void Worker::check_invariants() const {
   }
   for (const auto& [key, run] : reduces_) {
     MR_CHECK(run.task == key.first && run.attempt == key.second, "reduce run keyed by its task");
-    MR_CHECK(run.fetched_count >= 0 && static_cast<std::size_t>(run.fetched_count) <= run.loc.size(),
-             "fetched count out of range");
+    MR_CHECK(
+        run.fetched_count >= 0 && static_cast<std::size_t>(run.fetched_count) <= run.loc.size(),
+        "fetched count out of range");
     MR_CHECK(run.outstanding.size() == run.fetch_deadlines.size(), "one deadline per fetch");
     if (run.phase == Phase::Computing) {
       MR_CHECK(pending_.count(run.job) == 1, "a reduce waiting for a job never started");
@@ -426,8 +428,8 @@ void Worker::serve_fetch(NodeId to, const Fetch& m, Time now, Out& out) {
     deliver_fetch_reply(to, std::move(reply), now, out);
     return;
   }
-  const JobId j = start_disk(JobKind::ServeFetch, {m.reduce, m.reduce_attempt}, reply.bytes,
-                            false, out);
+  const JobId j =
+      start_disk(JobKind::ServeFetch, {m.reduce, m.reduce_attempt}, reply.bytes, false, out);
   pending_[j].peer = to;
   pending_[j].reply = std::move(reply);
 }
@@ -605,8 +607,9 @@ void Worker::on_fetch_reply(NodeId from, const FetchReply& m, Time now, Out& out
     run.fetched[mi] = 1;
     ++run.fetched_count;
     if (real_) {
-      KvList pairs = i < m.pairs.size() && m.pairs[i] ? m.pairs[i]
-                                                      : std::make_shared<const std::vector<KeyValue>>();
+      KvList pairs = i < m.pairs.size() && m.pairs[i]
+                         ? m.pairs[i]
+                         : std::make_shared<const std::vector<KeyValue>>();
       run.shuffled += pairs_bytes(*pairs);
       run.pairs[mi] = std::move(pairs);
     } else {
@@ -635,8 +638,7 @@ void Worker::on_fetch_reply(NodeId from, const FetchReply& m, Time now, Out& out
     if (cur.worker != from || cur.attempt != loc.attempt) add_waiting(run, loc.map);
   }
   if (!m.found.empty()) {
-    out.emit("transfer",
-             {{"what", "shuffle"}, {"bytes", m.bytes}, {"start_s", to_seconds(start)}});
+    out.emit("transfer", {{"what", "shuffle"}, {"bytes", m.bytes}, {"start_s", to_seconds(start)}});
   }
   if (matched) {
     auto w = run.waiting.find(from);
@@ -674,10 +676,9 @@ void Worker::start_reduce(ReduceRun& run, Out& out) {
   // §3.1 step 5: "it sorts it by the intermediate keys"; step 6: the reduce function.
   const Config& c = job_->config;
   run.phase = Phase::Computing;
-  run.job = start_compute(JobKind::ReduceCompute, {run.task, run.attempt},
-                          (c.sort_flops_per_byte + c.reduce_flops_per_byte) *
-                              static_cast<double>(run.shuffled),
-                          out);
+  run.job = start_compute(
+      JobKind::ReduceCompute, {run.task, run.attempt},
+      (c.sort_flops_per_byte + c.reduce_flops_per_byte) * static_cast<double>(run.shuffled), out);
 }
 
 void Worker::reduce_computed(ReduceRun& run, Time now, Out& out) {

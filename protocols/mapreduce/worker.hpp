@@ -77,25 +77,32 @@ class Worker {
   using Key = std::pair<int, int>;  // (task, attempt)
   enum class Phase { Reading, Delayed, Computing, Writing, Shuffling, Committing };
   enum class JobKind {
-    MapRead, MapCompute, MapWrite, ReduceCompute, ReduceWrite, ServeSplit, ServeFetch, ServeReplica
+    MapRead,
+    MapCompute,
+    MapWrite,
+    ReduceCompute,
+    ReduceWrite,
+    ServeSplit,
+    ServeFetch,
+    ServeReplica
   };
 
   struct MapOutput {
-    std::vector<KvList> partitions;               // real mode: R lists
-    std::vector<std::uint64_t> partition_bytes;   // real mode: their sizes
-    std::uint64_t bytes = 0;                      // all R partitions
+    std::vector<KvList> partitions;              // real mode: R lists
+    std::vector<std::uint64_t> partition_bytes;  // real mode: their sizes
+    std::uint64_t bytes = 0;                     // all R partitions
   };
   struct MapRun {
     int task = 0;
     int attempt = 0;
     Phase phase = Phase::Reading;
-    NodeId source = kNoNode;   // where the split is read from
+    NodeId source = kNoNode;  // where the split is read from
     bool local = true;
     Time read_start = 0;
     Time read_deadline = kNever;  // remote read: retry at
     Time delay_until = kNever;    // crash test: the delayed call starts at
     JobId job = 0;
-    MapOutput output;             // computed, being written
+    MapOutput output;  // computed, being written
   };
   struct Outstanding {
     Time sent = 0;
@@ -111,14 +118,14 @@ class Worker {
     int task = 0;
     int attempt = 0;
     Phase phase = Phase::Shuffling;
-    std::vector<MapLocation> loc;          // by map id; worker kNoNode while unknown
-    std::vector<char> fetched;             // by map id
-    std::vector<NodeId> requested_from;    // by map id: the source of a fetch in flight
-    std::vector<KvList> pairs;             // real mode: by map id
+    std::vector<MapLocation> loc;        // by map id; worker kNoNode while unknown
+    std::vector<char> fetched;           // by map id
+    std::vector<NodeId> requested_from;  // by map id: the source of a fetch in flight
+    std::vector<KvList> pairs;           // real mode: by map id
     int fetched_count = 0;
-    std::uint64_t shuffled = 0;            // partition bytes fetched
+    std::uint64_t shuffled = 0;               // partition bytes fetched
     std::map<NodeId, std::set<int>> waiting;  // per source: located, unfetched, not requested
-    std::set<NodeId> ready;                // sources with waiting maps and no fetch in flight
+    std::set<NodeId> ready;                   // sources with waiting maps and no fetch in flight
     std::map<NodeId, Outstanding> outstanding;
     std::set<std::pair<Time, NodeId>> fetch_deadlines;
     Time delay_until = kNever;
@@ -191,7 +198,7 @@ class Worker {
   std::map<JobId, PendingJob> pending_;
   /// MapLocations that overtook their AssignReduce (a small message passes a large one).
   std::map<Key, std::vector<MapLocation>> early_locations_;
-  std::set<Key> ended_reduces_;  // reduce attempts finished or aborted here
+  std::set<Key> ended_reduces_;                     // reduce attempts finished or aborted here
   std::map<Key, std::uint64_t> committed_reduces_;  // renamed here: output bytes
 };
 

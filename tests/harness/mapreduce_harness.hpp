@@ -34,9 +34,9 @@ namespace faultline::testing {
 struct MrOptions {
   mapreduce::Config config;
   int workers = 3;
-  int racks = 1;                             // workers spread round-robin over the racks
-  std::vector<mapreduce::InputFile> files;   // real mode
-  Duration latency = kMillisecond;           // one way, every message
+  int racks = 1;                            // workers spread round-robin over the racks
+  std::vector<mapreduce::InputFile> files;  // real mode
+  Duration latency = kMillisecond;          // one way, every message
   double flops_per_s = 1e9;
   double disk_bytes_per_s = 100e6;
   std::uint64_t seed = 1;
@@ -66,7 +66,8 @@ class MrCluster {
     job->names.push_back("coordinator");
     for (int i = 0; i < options_.workers; ++i) job->names.push_back("w" + std::to_string(i + 1));
     job_ = job;
-    if (options_.config.payload == mapreduce::Payload::Real) app_ = mapreduce::make_app(options_.config);
+    if (options_.config.payload == mapreduce::Payload::Real)
+      app_ = mapreduce::make_app(options_.config);
     nodes_.resize(static_cast<std::size_t>(options_.workers + 1));
     boot(0);
     for (int i = 0; i < options_.workers; ++i) boot(i + 1);
@@ -78,7 +79,9 @@ class MrCluster {
   std::shared_ptr<const mapreduce::Job> job_ptr() const { return job_; }
   const mapreduce::App* app() const { return app_.get(); }
   mapreduce::Coordinator* coordinator() { return nodes_[0].coordinator.get(); }
-  mapreduce::Worker* worker(NodeId id) { return nodes_.at(static_cast<std::size_t>(id)).worker.get(); }
+  mapreduce::Worker* worker(NodeId id) {
+    return nodes_.at(static_cast<std::size_t>(id)).worker.get();
+  }
   const mapreduce::CoordinatorStorage& coordinator_storage() const { return storage_; }
   const mapreduce::OutputStore& store() const { return store_; }
   const std::vector<MrEvent>& events() const { return events_; }
@@ -109,7 +112,9 @@ class MrCluster {
     boot(id);
   }
   /// Compute and disk jobs of the node take `factor` times longer (a straggler, §3.6).
-  void set_slowdown(NodeId id, double factor) { nodes_.at(static_cast<std::size_t>(id)).slowdown = factor; }
+  void set_slowdown(NodeId id, double factor) {
+    nodes_.at(static_cast<std::size_t>(id)).slowdown = factor;
+  }
   /// Judged at send time: false drops the message.
   void set_filter(std::function<bool(const Env&)> filter) { filter_ = std::move(filter); }
 
@@ -191,14 +196,17 @@ class MrCluster {
       n.coordinator->check_invariants();
     } else {
       n.worker = std::make_unique<mapreduce::Worker>(
-          id, job_, app_.get(), Rng(options_.seed).fork("node/w" + std::to_string(id) + "/" +
-                                                        std::to_string(n.incarnation)),
+          id, job_, app_.get(),
+          Rng(options_.seed)
+              .fork("node/w" + std::to_string(id) + "/" + std::to_string(n.incarnation)),
           n.incarnation, now_);
       n.worker->check_invariants();
     }
   }
 
-  void enqueue(Time at, Item item) { queue_.emplace(std::make_pair(at, order_++), std::move(item)); }
+  void enqueue(Time at, Item item) {
+    queue_.emplace(std::make_pair(at, order_++), std::move(item));
+  }
 
   void handle(Item& item) {
     if (auto* d = std::get_if<Delivery>(&item)) {

@@ -59,7 +59,8 @@ std::shared_ptr<Job> hand_job(const Config& c, int workers,
   for (int i = 1; i <= workers; ++i) {
     job->workers.push_back(i);
     job->names.push_back("w" + std::to_string(i));
-    if (!racks.empty()) job->rack_of[static_cast<std::size_t>(i)] = racks[static_cast<std::size_t>(i - 1)];
+    if (!racks.empty())
+      job->rack_of[static_cast<std::size_t>(i)] = racks[static_cast<std::size_t>(i - 1)];
   }
   for (std::size_t m = 0; m < replicas.size(); ++m) {
     Split s;
@@ -152,11 +153,10 @@ TEST(MapReduceJob, PlanJob_RealSplitsAtLineEndsAndCoverEveryByteOnce) {
   c.payload = Payload::Real;
   c.split_size = 10;
   c.input_replicas = 2;
-  std::vector<InputFile> files = {
-      {"a.txt", "one two three\nfour\nfive six seven eight nine\nten"},
-      {"b.txt", "short\n"},
-      {"empty.txt", ""},
-      {"c.txt", "exactly 9\nx\n"}};
+  std::vector<InputFile> files = {{"a.txt", "one two three\nfour\nfive six seven eight nine\nten"},
+                                  {"b.txt", "short\n"},
+                                  {"empty.txt", ""},
+                                  {"c.txt", "exactly 9\nx\n"}};
   Job job = plan_job(c, files, {3, 1, 2}, 0, {0, 0, 0, 0}, Rng(1).fork("placement"));
   EXPECT_EQ(job.workers, (std::vector<NodeId>{1, 2, 3}));
   ASSERT_FALSE(job.splits.empty());
@@ -561,6 +561,21 @@ TEST(MapReduceCoordinator, Resync_AfterASilenceTheWorkerGetsItsAssignmentsAgain)
   EXPECT_TRUE(events(out, "task_assigned").empty()) << "the same attempts, not new ones";
 }
 
+TEST(MapReduceCoordinator, AggregatedShuffle_NoLocationsInMessages) {
+  Config cfg = modelled_config();
+  cfg.shuffle = Shuffle::Aggregated;
+  auto job = hand_job(cfg, 2, {{1}}, 2);
+  Coordinator c = make_coordinator(job);
+  COut out = boot_and_register(c, {1}, 0);
+  const int m0 = attempt_of(out, TaskKind::Map, 0, 1);
+  out = deliver(c, 1, MapDone{1, 0, m0, 1000, 1000}, kMillisecond);
+  EXPECT_TRUE(sent<MapLocations>(out).empty()) << "the simulator moves the shuffle";
+  out = deliver(c, 2, Register{0}, 2 * kMillisecond);
+  auto reduces = sent<AssignReduce>(out);
+  ASSERT_EQ(reduces.size(), 1u);
+  EXPECT_TRUE(reduces[0].second.maps.empty());
+}
+
 // ------------------------------------------------------------------------------------------
 // Coordinator: locality (§3.4)
 
@@ -574,8 +589,8 @@ TEST(MapReduceCoordinator, Locality_LocalThenRackThenRemote_3_4) {
   auto assigned = events(out, "task_assigned");
   std::vector<std::string> order;
   for (const auto& e : assigned) {
-    if (e["task"] == "map") order.push_back(std::to_string(e["id"].get<int>()) + " " +
-                                            e["locality"].get<std::string>());
+    if (e["task"] == "map")
+      order.push_back(std::to_string(e["id"].get<int>()) + " " + e["locality"].get<std::string>());
   }
   EXPECT_EQ(order, (std::vector<std::string>{"2 local", "1 rack", "0 remote"}));
   auto maps = sent<AssignMap>(out);
@@ -834,7 +849,8 @@ TEST(MapReduceCoordinator, Scale_15000Maps4000Reduces1800Workers_InitialWave) {
     c.step(Envelope<Message>{w, kCoord, Register{0}}, 0, out);
     maps += sent<AssignMap>(out).size();
     reduces += sent<AssignReduce>(out).size();
-    for (const auto& e : events(out, "task_assigned")) local += e.contains("locality") && e["locality"] == "local";
+    for (const auto& e : events(out, "task_assigned"))
+      local += e.contains("locality") && e["locality"] == "local";
   }
   c.check_invariants();
   EXPECT_EQ(maps, 1800u);
@@ -1005,7 +1021,8 @@ TEST(MapReduceWorker, ServesSplitsAndFetches_FoundAndMissing_3_1) {
 TEST(MapReduceWorker, ReduceFetchesBatchedPerSourceAndWaitsForMissingOutputs_3_1) {
   auto job = hand_job(modelled_config(), 3, {{2}, {2}, {3}, {2}}, 1);
   Worker w = make_worker(1, job);
-  WOut out = wdeliver(w, kCoord, AssignReduce{1, 0, 3, false, {{0, 2, 0}, {1, 2, 0}, {2, 3, 0}}, {}}, 0);
+  WOut out =
+      wdeliver(w, kCoord, AssignReduce{1, 0, 3, false, {{0, 2, 0}, {1, 2, 0}, {2, 3, 0}}, {}}, 0);
   auto fetches = sent<Fetch>(out);
   ASSERT_EQ(fetches.size(), 2u) << "one fetch per source worker";
   EXPECT_EQ(fetches[0].first, 2);
@@ -1160,6 +1177,18 @@ TEST(MapReduceWorker, RepeatedAssignments_ReReportCompletedWorkAndMergeLocations
   EXPECT_TRUE(out.persist.empty()) << "and nothing is written twice";
 }
 
+TEST(MapReduceWorker, AggregatedShuffle_NoFetchesWaitsForShuffleDone) {
+  Config cfg = modelled_config();
+  cfg.shuffle = Shuffle::Aggregated;
+  auto job = hand_job(cfg, 3, {{2}, {3}}, 1);
+  Worker w = make_worker(1, job);
+  WOut out = wdeliver(w, kCoord, AssignReduce{1, 0, 0, false, {}, {}}, 0);
+  EXPECT_TRUE(out.sends.empty());
+  out = wdeliver(w, 1, ShuffleDone{0, 0, 777}, 5 * kSecond);
+  ASSERT_EQ(out.compute.size(), 1u);
+  EXPECT_DOUBLE_EQ(out.compute[0].flops, 20.0 * 777);
+}
+
 TEST(MapReduceWorker, CrashTest_CrashDrawMakesTheWorkerInert) {
   Config cfg = modelled_config();
   cfg.crash_test_crash_p = 1.0;
@@ -1199,8 +1228,8 @@ TEST(MapReduceWorker, CrashTest_DelayDrawPostponesTheCall) {
 
 std::vector<InputFile> sample_files() {
   std::vector<InputFile> files;
-  const char* words[] = {"the", "quick", "brown", "fox", "jumps", "over", "lazy", "dog",
-                         "map", "reduce", "worker", "master", "split", "shuffle"};
+  const char* words[] = {"the", "quick", "brown",  "fox",    "jumps",  "over",  "lazy",
+                         "dog", "map",   "reduce", "worker", "master", "split", "shuffle"};
   for (int f = 0; f < 3; ++f) {
     std::string text;
     Rng rng(static_cast<std::uint64_t>(f + 1));
@@ -1230,7 +1259,8 @@ testing::MrOptions real_options() {
 }
 
 void expect_matches_sequential(testing::MrCluster& cluster) {
-  const auto expected = run_sequential(*cluster.app(), cluster.job(), cluster.job().config.combiner);
+  const auto expected =
+      run_sequential(*cluster.app(), cluster.job(), cluster.job().config.combiner);
   ASSERT_EQ(cluster.store().finals().size(), expected.size());
   for (std::size_t r = 0; r < expected.size(); ++r) {
     EXPECT_EQ(cluster.store().finals().at(static_cast<int>(r)).content, expected[r])
