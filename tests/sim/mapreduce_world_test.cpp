@@ -138,6 +138,17 @@ TEST(MapReduceWorld, SmallRealJobCompletesWithTheSequentialOutput) {
   EXPECT_EQ(events(s.record, "became_worker").size(), 3u);
 }
 
+TEST(MapReduceWorld, AJobThatNeverEndsRunsUntilDuration) {
+  // The coordinator crashes for good: the job neither completes nor fails, and the run lasts
+  // until `duration` as any other run (World::finished stays false).
+  const auto s = simulate(load_scenario_text(
+      scenario_text("", "  - {at: 200ms, crash: coordinator}\n", "3s"), "mapreduce-test.yaml"));
+  EXPECT_TRUE(events(s.record, "job_done").empty());
+  EXPECT_TRUE(events(s.record, "job_failed").empty());
+  EXPECT_EQ(s.record.end_time, 3 * kSecond);
+  EXPECT_TRUE(s.record.violations.empty());  // no output is no violation for an unfinished job
+}
+
 TEST(MapReduceWorld, SlowDiskAndSlowCpuLengthenThatWorkersMaps) {
   // n2's disk at 1 MB/s instead of 30 (§3.6's bad disk), n3's CPU 10x slower: the NodeRuntime
   // runs the workers' disk and compute jobs on their own host and disk, so the faults act on
