@@ -134,10 +134,11 @@ int explain_command(const std::string& name, bool json) {
   for (const auto& ps : p->params)
     std::cout << fmt::format("  {:<24} {:<14} default {:<16} {}\n", ps.name, to_string(ps.type), ps.default_yaml, ps.help);
   std::cout << fmt::format("\nroles (fault targets): {}; and {}\n", join(p->roles), join(kGenericRoles));
-  std::cout << fmt::format("workload operations (workload.mix): {}\n", join(p->workload_ops));
+  std::cout << fmt::format("workload operations (workload.mix): {}\n",
+                           p->workload_ops.empty() ? "none (no client workload)" : join(p->workload_ops));
   std::cout << "\nchecks: (scenario key `checks:`; default: " << join(p->default_checks) << ")\n";
   for (const auto& c : p->checks)
-    std::cout << fmt::format("  {:<14} {}{}\n", c.name, c.help, c.available ? "" : " [not available yet]");
+    std::cout << fmt::format("  {:<16} {}{}\n", c.name, c.help, c.available ? "" : " [not available yet]");
   std::cout << "\nmetrics: (usable in `expect:` and `stop_when:`; stats have .mean .p50 .p90 .p99 .p999 .max .min)\n";
   for (const auto* list : {&common_metrics(), &p->metrics})
     for (const auto& m : *list) std::cout << fmt::format("  {:<28} {}{}\n", m.path, m.help, m.stats ? " [stats]" : "");

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <chrono>
 #include <cmath>
@@ -35,7 +36,8 @@ namespace {
 const std::vector<std::string> kTopKeys = {"name",    "description", "base",    "sweep",
                                            "variants", "trials",     "trials_at", "measure",
                                            "figure",  "reference"};
-const std::vector<std::string> kFigureKeys = {"kind", "x", "y", "series", "log_x", "log_y"};
+const std::vector<std::string> kFigureKeys = {"kind",        "x",       "y",      "series", "log_x",
+                                              "log_y",       "series_file", "columns", "titles", "y_label"};
 const std::vector<std::string> kFigureKinds = {"cdf", "line", "bar", "timeseries"};
 const std::vector<std::string> kReferenceKeys = {"point", "variant", "ratio", "metric",
                                                  "value", "tolerance", "op"};
@@ -279,7 +281,30 @@ class ExperimentLoader {
     f.x = column("x", x_allowed);
     f.y = column("y", columns);
     f.series = column("series", series);
-    if (f.x.empty()) fail(node, "figure: missing 'x'", "a measure column, e.g. x: " + (columns.empty() ? "" : columns[0]));
+    if (f.kind == "timeseries") {
+      const Node* file = node.find("series_file");
+      if (!file) fail(node, "figure: a timeseries needs 'series_file'", "the run output file to plot, e.g. series_file: rates.csv");
+      f.series_file = scalar_text(*file, "a file name");
+      if (f.series_file.empty() || f.series_file.find('/') != std::string::npos || f.series_file[0] == '.')
+        fail(*file, fmt::format("figure.series_file: '{}' is not a plain file name", f.series_file),
+             "a file that `faultline run` writes, e.g. rates.csv");
+      auto texts = [&](const char* key) {
+        std::vector<std::string> out;
+        const Node* n = node.find(key);
+        if (!n) return out;
+        if (!n->is_sequence()) fail(*n, fmt::format("figure.{}: expected a list such as [a, b]", key));
+        for (const auto& item : n->items) out.push_back(scalar_text(item, key));
+        return out;
+      };
+      f.columns = texts("columns");
+      f.titles = texts("titles");
+      if (f.columns.empty()) fail(node, "figure: a timeseries needs 'columns'", "the CSV columns to draw, e.g. columns: [input_mb_s]");
+      if (!f.titles.empty() && f.titles.size() != f.columns.size())
+        fail(*node.find("titles"), fmt::format("figure.titles: {} titles for {} columns", f.titles.size(), f.columns.size()));
+      if (const Node* y = node.find("y_label")) f.y_label = scalar_text(*y, "a label");
+    } else if (f.x.empty()) {
+      fail(node, "figure: missing 'x'", "a measure column, e.g. x: " + (columns.empty() ? "" : columns[0]));
+    }
     auto flag = [&](const char* key) {
       const Node* n = node.find(key);
       if (!n) return false;
@@ -397,6 +422,28 @@ struct TrialResult {
   std::int64_t violations = 0;
 };
 
+/// The file name of a point's time series: its variant, else its sweep label, made safe.
+std::string series_name(const ExperimentPoint& p) {
+  // The variant, the sweep values, or both (a variant crossed with a sweep names one point).
+  std::string name = p.label;
+  if (!p.variant.empty()) name = name.empty() ? p.variant : p.variant + "_" + name;
+  if (name.empty()) name = "run";
+  for (char& c : name)
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_' && c != '.') c = '_';
+  return name;
+}
+
+/// Figure kind timeseries: the first trial of a point keeps its run output file.
+void save_series(const Experiment& e, const ExperimentPoint& p, const Simulation& sim) {
+  auto it = sim.files.find(e.figure->series_file);
+  if (it == sim.files.end() || e.out_dir.empty()) return;
+  const fs::path dir = fs::path(e.out_dir) / "series";
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  std::ofstream out(dir / (series_name(p) + ".csv"), std::ios::binary);
+  out << it->second;
+}
+
 /// In the child: one simulation, its report, the measures on one JSON line.
 [[noreturn]] void run_trial_child(const Experiment& e, const ExperimentPoint& p, std::uint64_t seed, int fd) {
   int code = 0;
@@ -406,6 +453,7 @@ struct TrialResult {
     s.seed = seed;
     s.effective["seed"] = seed;
     Simulation sim = simulate(s);
+    if (e.figure && e.figure->kind == "timeseries" && seed == 1) save_series(e, p, sim);
     const nlohmann::json report = simulation_report(s, e.base_file, sim, 0.0);
     nlohmann::json values = nlohmann::json::array();
     for (const auto& [col, metric] : e.measures) {
@@ -664,6 +712,7 @@ int run_experiment(const ExperimentOptions& options) {
     for (std::int64_t s = 1; s <= points[p].trials; ++s) trials.emplace_back(p, static_cast<std::uint64_t>(s));
   std::cout << fmt::format("faultline experiment {} · {} point(s) · {} trial(s) · {} job(s)\n", e.name,
                            points.size(), trials.size(), jobs);
+  e.out_dir = dir.string();
   const std::vector<TrialResult> results = run_trials(e, points, trials, jobs);
 
   // results.csv: one row per trial, in trial order (independent of --jobs).
@@ -811,6 +860,12 @@ int run_experiment(const ExperimentOptions& options) {
   if (e.figure)
     summary["figure"] = {{"kind", e.figure->kind}, {"x", e.figure->x}, {"y", e.figure->y},
                          {"series", e.figure->series}, {"log_x", e.figure->log_x}, {"log_y", e.figure->log_y}};
+    if (e.figure->kind == "timeseries") {
+      summary["figure"]["series_file"] = e.figure->series_file;
+      summary["figure"]["columns"] = e.figure->columns;
+      summary["figure"]["titles"] = e.figure->titles;
+      summary["figure"]["y_label"] = e.figure->y_label;
+    }
 
   std::string md = fmt::format("# {}: simulated vs. published\n\n{}\n\n", e.name, e.description);
   md += fmt::format("Base scenario `{}`; {} trials over {} point(s); {} failed.\n\n", e.base_file, trials.size(),

@@ -63,6 +63,13 @@ struct FigureSpec {
   std::string series;  // a sweep path, or "variant"
   bool log_x = false;
   bool log_y = false;
+  // kind timeseries: each point's first trial saves its run output file `series_file` (e.g.
+  // MapReduce's rates.csv) as series/<variant or point>.csv; the figure draws `columns` of
+  // it (one panel per column, titled by `titles`) against time, one column of panels per point.
+  std::string series_file;
+  std::vector<std::string> columns;
+  std::vector<std::string> titles;
+  std::string y_label;
 };
 
 struct Experiment {
@@ -77,6 +84,7 @@ struct Experiment {
   std::vector<std::pair<std::string, std::string>> measures;  // column -> metric path
   std::optional<FigureSpec> figure;
   std::vector<Reference> references;
+  std::string out_dir;  // set by run_experiment: where trials save timeseries files
 };
 
 /// A point of the experiment: one combination of sweep values and one variant.

@@ -46,6 +46,23 @@ Platform::Platform(const ClusterSpec& cluster, const std::vector<NodeInfo>& node
     }
   };
 
+  // A rack's shuffle gateway (see platform.hpp): its link and its loopback carry `hosts` host
+  // links' worth of bandwidth, with the host link's latency.
+  auto add_gateway = [&](sg4::NetZone* zone, const std::string& name, std::size_t hosts) {
+    sg4::Host* g = zone->create_host(name, cluster.speed_flops);
+    g->seal();
+    const double bw = cluster.bandwidth_bytes_s * static_cast<double>(std::max<std::size_t>(1, hosts));
+    sg4::Link* link = zone->create_split_duplex_link(name + "-link", bw);
+    link->set_latency(latency_s)->seal();
+    zone->add_route(g->get_netpoint(), nullptr, nullptr, nullptr,
+                    {sg4::LinkInRoute(link, sg4::LinkInRoute::Direction::UP)}, true);
+    sg4::Link* intra = zone->create_link(name + "-intra", bw);
+    intra->set_latency(2 * latency_s)->seal();
+    zone->add_route(g->get_netpoint(), g->get_netpoint(), nullptr, nullptr,
+                    {sg4::LinkInRoute(intra)}, false);
+    gateways_.push_back(g);
+  };
+
   if (cluster.topology == Topology::Racks && cluster.racks) {
     // Two-level tree: hosts -> rack switch -(uplink)-> core -(uplink)-> rack switch -> hosts.
     // The core is split-duplex: a cross-rack flow uses its UP half leaving a rack and its DOWN
@@ -63,14 +80,22 @@ Platform::Platform(const ClusterSpec& cluster, const std::vector<NodeInfo>& node
       uplink->set_latency(0)->seal();
       rack->add_route(router, nullptr, nullptr, nullptr,
                       {sg4::LinkInRoute(uplink, sg4::LinkInRoute::Direction::UP)}, true);
-      for (std::size_t i = first; i < std::min(nodes.size(), first + per_rack); ++i)
+      const std::size_t end = std::min(nodes.size(), first + per_rack);
+      for (std::size_t i = first; i < end; ++i) {
         add_host(rack, nodes[i]);
+        rack_of_.push_back(static_cast<int>(first / per_rack));
+      }
+      add_gateway(rack, rack_name + "_gateway", end - first);
       rack->seal();
       root->add_route(rack->get_netpoint(), nullptr, router, nullptr,
                       {sg4::LinkInRoute(core, sg4::LinkInRoute::Direction::UP)}, true);
     }
   } else {
-    for (const auto& node : nodes) add_host(root, node);
+    for (const auto& node : nodes) {
+      add_host(root, node);
+      rack_of_.push_back(0);
+    }
+    add_gateway(root, "_gateway", nodes.size());
   }
   root->seal();
   disk_factor_.assign(nodes.size(), 1.0);

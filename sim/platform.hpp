@@ -28,6 +28,15 @@ class Platform {
 
   simgrid::s4u::Host* host(NodeId id) const { return hosts_.at(static_cast<std::size_t>(id)); }
   simgrid::s4u::Disk* disk(NodeId id) const;  // nullptr without `cluster.disk`
+  /// Racks topology: the rack of a node (0-based), and the rack's shuffle gateway: a host
+  /// behind the rack switch whose link carries the rack's aggregate host bandwidth
+  /// (hosts in the rack x host link), used by the aggregated MapReduce shuffle
+  /// (sim/shuffle_fabric.hpp) to move a whole rack's share as one flow. Its route to itself
+  /// (intra-rack shuffle) goes through a link of the same aggregate bandwidth. Star topology:
+  /// one rack (0) and one gateway on the star.
+  int rack_of(NodeId id) const { return rack_of_.at(static_cast<std::size_t>(id)); }
+  int racks() const { return static_cast<int>(gateways_.size()); }
+  simgrid::s4u::Host* gateway(int rack) const { return gateways_.at(static_cast<std::size_t>(rack)); }
 
   /// Straggler controls (faults `slow:`): speeds are divided, latency is added.
   void set_cpu_factor(NodeId id, double factor);
@@ -40,6 +49,8 @@ class Platform {
   std::vector<simgrid::s4u::Host*> hosts_;
   std::vector<simgrid::s4u::Link*> links_;
   std::vector<simgrid::s4u::Disk*> disks_;
+  std::vector<int> rack_of_;
+  std::vector<simgrid::s4u::Host*> gateways_;
   std::vector<double> disk_factor_;
   std::vector<Duration> extra_latency_;
   std::vector<double> pstate_factors_;  // pstate i runs at speed / pstate_factors_[i]

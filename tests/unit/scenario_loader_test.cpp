@@ -475,7 +475,7 @@ TEST(ScenarioBad, MissingRequiredKey) {
 }
 TEST(ScenarioBad, ProtocolNotImplemented) {
   expect_bad("protocol_not_implemented.yaml", 4, 11,
-             "protocol 'gfs' is not implemented yet (implemented: raft)");
+             "protocol 'gfs' is not implemented yet (implemented: raft, mapreduce)");
 }
 TEST(ScenarioBad, UnknownProtocol) {
   expect_bad("unknown_protocol.yaml", 4, 11, "unknown protocol 'rfat' (did you mean 'raft'?)");
