@@ -9,9 +9,19 @@
 #include <simgrid/s4u/Actor.hpp>
 
 #include "sim/engine.hpp"
+#include "sim/shuffle_fabric.hpp"
 
 namespace faultline::sim {
 namespace {
+
+/// The aggregated shuffle's batch interval (sim/shuffle_fabric.hpp): a (source rack,
+/// destination rack) pair starts a batch at most this often.
+constexpr Duration kShuffleBatchInterval = 5 * kSecond;
+
+/// Messages of at least this many bytes (split data, fetched partitions, output replicas at
+/// paper scale: tens of MB) travel as flows of their own (Transport::set_bulk_threshold), so a
+/// worker's pings are not queued behind them. The real-mode library's messages stay below it.
+constexpr std::uint64_t kBulkBytes = 1'000'000;
 
 bool listed(const std::vector<std::string>& checks, std::string_view name) {
   return std::find(checks.begin(), checks.end(), name) != checks.end();
@@ -52,6 +62,7 @@ MapReduceWorld::MapReduceWorld(const Scenario& scenario, RunContext& ctx)
       config_(mapreduce::config_from(scenario.params)),
       checks_(scenario.checks),
       transport_(ctx, [](const mapreduce::Message& m) { return mapreduce::kind_name(m); }) {
+  transport_.set_bulk_threshold(kBulkBytes);
   std::vector<std::string> names;
   for (const auto& slot : ctx.slots) {
     by_name_[slot.info.name] = slot.info.id;
@@ -84,6 +95,8 @@ MapReduceWorld::MapReduceWorld(const Scenario& scenario, RunContext& ctx)
                                            std::move(rack_of), ctx.root_rng.fork("placement"));
   job.names = std::move(names);
   job_ = std::make_shared<const mapreduce::Job>(std::move(job));
+  if (config_.shuffle == mapreduce::Shuffle::Aggregated)
+    fabric_ = std::make_unique<ShuffleFabric>(ctx, job_, kShuffleBatchInterval);
 
   {
     const NodeId id = coordinator_id_;
@@ -122,6 +135,8 @@ MapReduceWorld::MapReduceWorld(const Scenario& scenario, RunContext& ctx)
   }
 }
 
+MapReduceWorld::~MapReduceWorld() = default;
+
 void MapReduceWorld::start() {
   for (auto& node : nodes_) node->start();
 }
@@ -140,9 +155,33 @@ void MapReduceWorld::announce_role(NodeId id, const char* role, Time now) {
 void MapReduceWorld::observe_coordinator(const mapreduce::Coordinator&,
                                          const mapreduce::Coordinator::Out& out, Time now) {
   for (const auto& e : out.events) {
-    if (e.kind != "job_done" && e.kind != "job_failed") continue;
-    if (!finished()) job_over_at_ = now;
-    (e.kind == "job_done" ? job_done_ : job_failed_) = true;
+    if (e.kind == "job_done" || e.kind == "job_failed") {
+      if (!finished()) job_over_at_ = now;
+      (e.kind == "job_done" ? job_done_ : job_failed_) = true;
+    } else if (fabric_) {
+      feed_fabric(e);
+    }
+  }
+}
+
+void MapReduceWorld::feed_fabric(const TraceEvent& e) {
+  // The aggregated shuffle follows the coordinator's view of the tasks: a reduce attempt
+  // receives the outputs of the maps the coordinator accepted, from the racks they live in.
+  const auto& f = e.fields;
+  if (e.kind == "task_assigned" && f.value("task", "") == "reduce") {
+    const NodeId worker = find(f.value("worker", ""));
+    if (worker != kNoNode) fabric_->reduce_started(f["id"].get<int>(), f["attempt"].get<int>(), worker);
+  } else if (e.kind == "task_ended") {
+    const std::string outcome = f.value("outcome", "");
+    const int task = f["id"].get<int>();
+    if (f.value("task", "") == "reduce") {
+      fabric_->reduce_ended(task, f["attempt"].get<int>());
+    } else if (outcome == "committed") {
+      const NodeId worker = find(f.value("worker", ""));
+      if (worker != kNoNode) fabric_->map_committed(task, worker);
+    } else if (outcome == "reset") {
+      fabric_->map_reset(task);
+    }
   }
 }
 

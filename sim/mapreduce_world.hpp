@@ -10,6 +10,8 @@
 //     small actor of its own and restarted `crash_test_restart` later;
 //   - tells the fault controller when the run may end (finished(): the coordinator emitted
 //     job_done or job_failed);
+//   - feeds the aggregated shuffle (params.shuffle: aggregated, sim/shuffle_fabric) from the
+//     coordinator's task events;
 //   - runs the end-of-run checks `mapreduce.output` (real mode: every committed file equals the
 //     sequential run's, byte for byte) and `mapreduce.commit` (atomic commit: one winning
 //     rename per reduce, every reduce of a done job committed once, finals are whole
@@ -35,9 +37,12 @@
 
 namespace faultline::sim {
 
+class ShuffleFabric;
+
 class MapReduceWorld final : public World {
  public:
   MapReduceWorld(const Scenario& scenario, RunContext& ctx);
+  ~MapReduceWorld() override;
   void start() override;
   void finish() override;
   void collect_violations() override {}
@@ -55,6 +60,7 @@ class MapReduceWorld final : public World {
 
   void observe_coordinator(const mapreduce::Coordinator& core,
                            const mapreduce::Coordinator::Out& out, Time now);
+  void feed_fabric(const TraceEvent& e);
   void observe_worker(const mapreduce::Worker& core, const mapreduce::Worker::Out& out);
   void apply_output(const mapreduce::OutputOp& op);
   /// The 6.824 crash test: crash `id` now (from an actor of its own, never from the node's own
@@ -72,6 +78,7 @@ class MapReduceWorld final : public World {
   std::shared_ptr<const mapreduce::Job> job_;
   Transport<mapreduce::Message> transport_;
   mapreduce::OutputStore store_;
+  std::unique_ptr<ShuffleFabric> fabric_;  // params.shuffle: aggregated
   NodeId coordinator_id_ = kNoNode;
   CoordinatorRuntime* coordinator_runtime_ = nullptr;
   std::vector<WorkerRuntime*> worker_runtimes_;
