@@ -181,7 +181,18 @@ void Coordinator::step(const Envelope<Message>& in, Time now, Out& out) {
     } else if (const auto* r = std::get_if<ReduceDone>(&in.msg)) {
       on_reduce_done(w, *r, now, out);
     }
-    if (resync && !done_) resend_assignments(w, out);
+    bool lost = false;
+    if (const auto* p = std::get_if<Pong>(&in.msg); p && p->epoch == epoch_) {
+      // An execution we believe runs there that the worker does not list: its assignment or
+      // its completion report was lost (see Pong).
+      for (const auto& [kind_index, id, attempt] : workers_[w].attempts) {
+        bool listed = false;
+        for (const TaskRef& t : p->running)
+          listed = listed || (static_cast<int>(t.kind) == kind_index && t.task == id && t.attempt == attempt);
+        lost = lost || !listed;
+      }
+    }
+    if ((resync || lost) && !done_) resend_assignments(w, out);
   }
   schedule(now, out);
 }

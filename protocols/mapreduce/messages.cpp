@@ -35,6 +35,8 @@ std::uint64_t wire_size(const Message& message) {
         if constexpr (std::is_same_v<T, AssignReduce> || std::is_same_v<T, MapLocations> ||
                       std::is_same_v<T, Fetch>) {
           return kControlBytes + kLocationBytes * m.maps.size();
+        } else if constexpr (std::is_same_v<T, Pong>) {
+          return kControlBytes + kLocationBytes * m.running.size();
         } else if constexpr (std::is_same_v<T, FetchReply>) {
           return kControlBytes + kLocationBytes * (m.found.size() + m.missing.size()) + m.bytes;
         } else if constexpr (std::is_same_v<T, SplitData> || std::is_same_v<T, ReplicaWrite>) {

@@ -45,8 +45,19 @@ struct Register {
 struct Ping {
   std::uint64_t epoch = 0;
 };
+/// A task execution, as named in a Pong.
+struct TaskRef {
+  TaskKind kind = TaskKind::Map;
+  int task = 0;
+  int attempt = 0;
+};
+/// The answer to a Ping lists the executions the worker is running: one the coordinator
+/// believes running there but the worker does not list had its assignment, or its completion
+/// report, lost (a partition between two pings); the coordinator sends the assignment again
+/// and the worker starts it or reports it again.
 struct Pong {
   std::uint64_t epoch = 0;
+  std::vector<TaskRef> running;
 };
 /// Run map `task` (attempt `attempt`), reading the split from `source` (the worker itself when
 /// a replica is local, §3.4).

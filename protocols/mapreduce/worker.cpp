@@ -57,7 +57,11 @@ void Worker::step(const Envelope<Message>& in, Time now, Out& out) {
   const Message& msg = in.msg;
   if (const auto* m = std::get_if<Ping>(&msg)) {
     if (!accept_epoch(m->epoch)) return;
-    send(in.from, Pong{coordinator_epoch_}, out);
+    Pong pong{coordinator_epoch_, {}};
+    for (const auto& [key, run] : maps_) pong.running.push_back(TaskRef{TaskKind::Map, key.first, key.second});
+    for (const auto& [key, run] : reduces_)
+      pong.running.push_back(TaskRef{TaskKind::Reduce, key.first, key.second});
+    send(in.from, std::move(pong), out);
   } else if (const auto* m = std::get_if<AssignMap>(&msg)) {
     if (accept_epoch(m->epoch)) on_assign_map(*m, now, out);
   } else if (const auto* m = std::get_if<AssignReduce>(&msg)) {

@@ -421,7 +421,7 @@ TEST(MapReduceCoordinator, Startup_NoAssignmentBeforeStartupOverhead_5_2) {
   COut out = deliver(c, 1, Register{0}, 0);
   EXPECT_TRUE(sent<AssignMap>(out).empty());
   EXPECT_LE(c.next_deadline(), 5 * kSecond);
-  out = deliver(c, 1, Pong{1}, 4 * kSecond);
+  out = deliver(c, 1, Pong{1, {}}, 4 * kSecond);
   EXPECT_TRUE(sent<AssignMap>(out).empty());
   out = tick(c, 5 * kSecond);
   EXPECT_EQ(sent<AssignMap>(out).size(), 1u);
@@ -432,12 +432,12 @@ TEST(MapReduceCoordinator, Ping_SkipsWorkersHeardRecentlyAndDeclaresSilentOnesDe
   auto job = hand_job(modelled_config(), 3, {{1}}, 1);
   Coordinator c = make_coordinator(job);
   boot_and_register(c, {1, 2}, 0);
-  deliver(c, 2, Pong{1}, 500 * kMillisecond);
+  deliver(c, 2, Pong{1, {}}, 500 * kMillisecond);
   COut out = tick(c, kSecond);
   std::set<NodeId> pinged;
   for (const auto& [to, p] : sent<Ping>(out)) pinged.insert(to);
   EXPECT_EQ(pinged, (std::set<NodeId>{1, 3})) << "w2 was heard within the last interval";
-  deliver(c, 2, Pong{1}, 2 * kSecond);
+  deliver(c, 2, Pong{1, {}}, 2 * kSecond);
   out = tick(c, 3 * kSecond);
   auto dead = events(out, "worker_dead");
   ASSERT_EQ(dead.size(), 1u);
@@ -473,8 +473,8 @@ TEST(MapReduceCoordinator, WorkerDeath_ResetsInProgressAndCompletedMapsNotComple
   (void)m3;
 
   // w2 and w3 stay in touch; w1 goes silent after its ReduceDone.
-  deliver(c, 2, Pong{1}, 2 * kSecond);
-  deliver(c, 3, Pong{1}, 2 * kSecond);
+  deliver(c, 2, Pong{1, {}}, 2 * kSecond);
+  deliver(c, 3, Pong{1, {}}, 2 * kSecond);
   out = tick(c, 3 * kSecond + 10 * kMillisecond);
   EXPECT_EQ(events(out, "worker_dead").size(), 1u);
   EXPECT_EQ(outcomes(out), (std::vector<std::string>{"map 3 lost", "map 0 reset"}));
@@ -547,9 +547,9 @@ TEST(MapReduceCoordinator, Resync_AfterASilenceTheWorkerGetsItsAssignmentsAgain)
   // MapDone at 10 ms spared it the first round).
   tick(c, kSecond);
   tick(c, 2 * kSecond);
-  out = deliver(c, 2, Pong{1}, 2 * kSecond + kMillisecond);
+  out = deliver(c, 2, Pong{1, {}}, 2 * kSecond + kMillisecond);
   EXPECT_TRUE(out.sends.empty()) << "w2 missed no ping";
-  out = deliver(c, 1, Pong{1}, 2500 * kMillisecond);
+  out = deliver(c, 1, Pong{1, {}}, 2500 * kMillisecond);
   auto maps = sent<AssignMap>(out);
   ASSERT_EQ(maps.size(), 1u);
   EXPECT_EQ(maps[0].second.attempt, m0);
@@ -683,8 +683,9 @@ TEST(MapReduceCoordinator, Backups_OnePerStragglerAndFirstCompletionWins_3_6) {
   EXPECT_EQ(events(out, "backup_phase")[0]["task"], "map");
   EXPECT_EQ(c.map_tasks()[3].attempts.size(), 2u);
 
-  // Nothing more: one backup per task, and the phase event only once.
-  out = deliver(c, 2, Pong{1}, 4 * kMillisecond);
+  // Nothing more: one backup per task, and the phase event only once. (The Pong lists the
+  // original execution: a worker that does not list it would get its assignment again.)
+  out = deliver(c, 2, Pong{1, {TaskRef{TaskKind::Map, 3, a3}}}, 4 * kMillisecond);
   EXPECT_TRUE(sent<AssignMap>(out).empty());
 
   // The backup finishes first: it wins, the original is aborted (§3.6).
@@ -770,7 +771,7 @@ TEST(MapReduceCoordinator, RestartWithCheckpoint_ResumesAndKeepsCompletedReduces
   const int r0 = attempt_of(out, TaskKind::Reduce, 0, 1);
   deliver(first, 1, MapDone{1, 0, m0, 1000, 1000}, 100 * kMillisecond);
   deliver(first, 1, ReduceDone{1, 0, r0, 10}, 200 * kMillisecond);
-  deliver(first, 2, Pong{1}, 900 * kMillisecond);
+  deliver(first, 2, Pong{1, {}}, 900 * kMillisecond);
   out = tick(first, kSecond);
   auto cps = events(out, "checkpoint");
   ASSERT_EQ(cps.size(), 1u);
@@ -791,9 +792,9 @@ TEST(MapReduceCoordinator, RestartWithCheckpoint_ResumesAndKeepsCompletedReduces
   EXPECT_EQ(c.map_tasks()[1].state, TaskState::Idle) << "in progress at the crash: idle again";
 
   // Workers answer with the new epoch: work resumes; reduce 0 is not run again.
-  out = deliver(c, 1, Pong{2}, 5 * kSecond + kMillisecond);
+  out = deliver(c, 1, Pong{2, {}}, 5 * kSecond + kMillisecond);
   out.sends.clear();
-  COut more = deliver(c, 2, Pong{2}, 5 * kSecond + kMillisecond);
+  COut more = deliver(c, 2, Pong{2, {}}, 5 * kSecond + kMillisecond);
   std::set<int> reduces_assigned;
   int new_attempt = -1;
   for (const COut* o : {&out, &more}) {
@@ -816,8 +817,8 @@ TEST(MapReduceCoordinator, RestartWithCheckpoint_SilentWorkerLosesItsRestoredMap
   Coordinator c = make_coordinator(job, storage, 10 * kSecond);
   tick(c, 10 * kSecond);
   EXPECT_EQ(c.map_tasks()[0].state, TaskState::Completed);
-  deliver(c, 2, Pong{2}, 10 * kSecond);
-  deliver(c, 2, Pong{2}, 12 * kSecond);
+  deliver(c, 2, Pong{2, {}}, 10 * kSecond);
+  deliver(c, 2, Pong{2, {}}, 12 * kSecond);
   COut out = tick(c, 13 * kSecond);
   EXPECT_EQ(outcomes(out), (std::vector<std::string>{"map 0 reset"}));
   EXPECT_EQ(c.map_tasks()[0].state, TaskState::Idle);
@@ -1395,6 +1396,29 @@ TEST(MapReduceCluster, CoordinatorCrash_WithCheckpointResumes_WithoutFails_3_3) 
     EXPECT_TRUE(cluster.events("job_failed").empty());
     expect_matches_sequential(cluster);
   }
+}
+
+// A completion report lost between two pings (a short partition the pings did not notice):
+// the next Pong does not list the execution, so the coordinator sends the assignment again and
+// the worker reports it again (swarm seed 33 with partitions stalled without this).
+TEST(MapReduceCoordinator, PongWithoutARunningExecutionGetsItsAssignmentAgain) {
+  auto job = hand_job(modelled_config(), 2, {{1}, {2}}, 1);
+  Coordinator c = make_coordinator(job);
+  boot_and_register(c, {1, 2});
+  // Whatever runs on worker 1 now: a Pong that does not list it means it was lost.
+  std::vector<TaskRef> running;
+  for (const auto& t : c.map_tasks())
+    for (const auto& a : t.attempts)
+      if (a.running && a.worker == 1) running.push_back(TaskRef{TaskKind::Map, t.id, a.attempt});
+  for (const auto& t : c.reduce_tasks())
+    for (const auto& a : t.attempts)
+      if (a.running && a.worker == 1) running.push_back(TaskRef{TaskKind::Reduce, t.id, a.attempt});
+  ASSERT_FALSE(running.empty());
+  COut out = deliver(c, 1, Pong{1, running}, kMillisecond);
+  EXPECT_TRUE(sent<AssignMap>(out).empty());
+  EXPECT_TRUE(sent<AssignReduce>(out).empty());
+  out = deliver(c, 1, Pong{1, {}}, 2 * kMillisecond);
+  EXPECT_EQ(sent<AssignMap>(out).size() + sent<AssignReduce>(out).size(), running.size());
 }
 
 }  // namespace
