@@ -150,11 +150,7 @@ class NodeRuntime final : public NodeHandle {
     NodeSlot& slot = ctx_.slot(id_);
     auto* packet = local_packet(PacketT::Kind::Control);
     packet->control = control;
-    // From a throw-away actor on the node's host: the loopback route makes it instant.
-    auto* mailbox = slot.mailbox;
-    simgrid::s4u::Actor::create("poke", ctx_.platform.host(id_), [mailbox, packet] {
-      Transport<Message>::post(mailbox, packet, 0);
-    })->daemonize();
+    Transport<Message>::post_local(ctx_.platform.host(id_), slot.mailbox, packet);
   }
 
  private:

@@ -155,11 +155,7 @@ void ShuffleFabric::deliver(Attempt& a) {
   packet->envelope.from = packet->envelope.to = worker;
   packet->envelope.msg = mapreduce::ShuffleDone{a.reduce, a.attempt, a.bytes};
   reduce_ended(a.reduce, a.attempt);  // nothing more to ship
-  auto* mailbox = slot.mailbox;
-  // From a throw-away actor on the reducer's host: the loopback route makes it instant.
-  sg4::Actor::create("shuffle-done", ctx_.platform.host(worker), [mailbox, packet] {
-    Transport<mapreduce::Message>::post(mailbox, packet, 0);
-  })->daemonize();
+  Transport<mapreduce::Message>::post_local(ctx_.platform.host(worker), slot.mailbox, packet);
 }
 
 }  // namespace faultline::sim

@@ -80,6 +80,12 @@ class Transport {
     }
   }
 
+  /// Hands `packet` to a node from a throw-away actor on the node's own `host`: the loopback
+  /// route makes it instant (a fault's control poke, the aggregated shuffle's ShuffleDone).
+  static void post_local(simgrid::s4u::Host* host, simgrid::s4u::Mailbox* mailbox, Packet<Message>* packet) {
+    simgrid::s4u::Actor::create("local", host, [mailbox, packet] { post(mailbox, packet, 0); })->daemonize();
+  }
+
   /// True when a packet that reached its addressee may be handed to the core.
   bool deliverable(const Packet<Message>& p) const {
     if (p.to_incarnation != ctx_.slot(p.envelope.to).incarnation) return false;
