@@ -857,7 +857,7 @@ int run_experiment(const ExperimentOptions& options) {
                             {"trials", trials.size()}, {"points", summary_points}, {"references", refs},
                             {"failed_trials", failed}, {"wall_time_s", wall}, {"wall_jobs", jobs}};
   for (const auto& [c, m] : e.measures) summary["measures"][c] = m;
-  if (e.figure)
+  if (e.figure) {
     summary["figure"] = {{"kind", e.figure->kind}, {"x", e.figure->x}, {"y", e.figure->y},
                          {"series", e.figure->series}, {"log_x", e.figure->log_x}, {"log_y", e.figure->log_y}};
     if (e.figure->kind == "timeseries") {
@@ -866,6 +866,7 @@ int run_experiment(const ExperimentOptions& options) {
       summary["figure"]["titles"] = e.figure->titles;
       summary["figure"]["y_label"] = e.figure->y_label;
     }
+  }
 
   std::string md = fmt::format("# {}: simulated vs. published\n\n{}\n\n", e.name, e.description);
   md += fmt::format("Base scenario `{}`; {} trials over {} point(s); {} failed.\n\n", e.base_file, trials.size(),
