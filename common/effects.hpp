@@ -41,6 +41,9 @@ struct DiskJob {
   JobId id = 0;
   std::uint64_t bytes = 0;
   bool write = true;
+  /// Separate requests the job stands for (e.g. one partition read per map output served):
+  /// each pays the disk's access time (cluster.disk.access_time).
+  std::uint32_t ops = 1;
 };
 
 /// Something that happened inside a core, for events.jsonl, the trace and the run's monitors.

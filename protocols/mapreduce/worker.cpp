@@ -283,9 +283,10 @@ JobId Worker::start_compute(JobKind kind, Key key, double flops, Out& out) {
   return j;
 }
 
-JobId Worker::start_disk(JobKind kind, Key key, std::uint64_t bytes, bool write, Out& out) {
+JobId Worker::start_disk(JobKind kind, Key key, std::uint64_t bytes, bool write, Out& out,
+                          std::uint32_t ops) {
   const JobId j = next_job_++;
-  out.disk.push_back(DiskJob{j, bytes, write});
+  out.disk.push_back(DiskJob{j, bytes, write, ops});
   pending_[j] = PendingJob{kind, key, kNoNode, bytes, {}};
   return j;
 }
@@ -432,8 +433,10 @@ void Worker::serve_fetch(NodeId to, const Fetch& m, Time now, Out& out) {
     deliver_fetch_reply(to, std::move(reply), now, out);
     return;
   }
-  const JobId j =
-      start_disk(JobKind::ServeFetch, {m.reduce, m.reduce_attempt}, reply.bytes, false, out);
+  // One read per map output: each partition is a separate region of its map's output file
+  // (§3.1 step 4), so serving n of them costs n disk accesses, not one.
+  const JobId j = start_disk(JobKind::ServeFetch, {m.reduce, m.reduce_attempt}, reply.bytes, false,
+                             out, static_cast<std::uint32_t>(reply.found.size()));
   pending_[j].peer = to;
   pending_[j].reply = std::move(reply);
 }

@@ -145,7 +145,8 @@ class Worker {
   };
 
   JobId start_compute(JobKind kind, Key key, double flops, Out& out);
-  JobId start_disk(JobKind kind, Key key, std::uint64_t bytes, bool write, Out& out);
+  JobId start_disk(JobKind kind, Key key, std::uint64_t bytes, bool write, Out& out,
+                   std::uint32_t ops = 1);
   /// Epoch rule: false for a message of an older coordinator; a newer one makes the worker
   /// forget the tasks of the previous coordinator.
   bool accept_epoch(std::uint64_t epoch);
