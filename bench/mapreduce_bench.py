@@ -2,7 +2,8 @@
 """MapReduce at the paper's scale (issue 5, part 7): wall time and peak memory of the sort of
 scenarios/papers/mapreduce-sort.yaml at 1/100, 1/10 and full scale, and the check that the
 aggregated shuffle (one flow per rack pair at a time, sim/shuffle_fabric.hpp) gives the same
-completion time as one fetch per reducer per map machine at 1/100 scale (target: within 5%).
+completion time as one fetch per reducer per map machine at 1/100 scale (target: within 5%),
+without and with the scenario's bad disks.
 
 Scales shrink machines, input and R together and keep the per-machine load and the per-host
 share of the rack uplinks and the core: 1/100 = 18 machines in 3 racks of 6, 10 GB, M = 150,
@@ -69,16 +70,23 @@ for label, sets in SCALES.items():
 print("  targets: full < 120 s and < 4096 MB; 1/10 < 10 s")
 
 print("\nShuffle at 1/100 scale: one fetch per reducer per map machine vs aggregated per rack pair")
-per_fetch = run("1/100-per-fetch", SCALES["1/100"] + ["params.shuffle=per-fetch"])
-aggregated = run("1/100-aggregated", SCALES["1/100"] + ["params.shuffle=aggregated"])
-for name, r in (("per-fetch", per_fetch), ("aggregated", aggregated)):
-    job = f"{r['job_s']:.1f}" if isinstance(r["job_s"], (int, float)) else "-"
-    print(f"  {name:<11} job_time_s {job:>8}  wall {r['wall_s']:6.1f}s")
-    if r["code"] != 0:
-        failed.append(f"{name}: exit {r['code']} {r['stderr'][-300:]}")
-if isinstance(per_fetch["job_s"], (int, float)) and isinstance(aggregated["job_s"], (int, float)):
-    diff = (aggregated["job_s"] - per_fetch["job_s"]) / per_fetch["job_s"] * 100
-    print(f"  difference {diff:+.1f}% (target: within 5%)")
+# Without the scenario's five bad disks the comparison is about the shuffle model alone; with
+# them (5 of 17 workers at 1/100, against 5 of 1799 at full scale) the job's end is a race
+# between the bad-disk reduces and their backups, which the two shuffles start at different
+# times. Both are printed; the target is judged without them.
+for stragglers, extra in (("without bad disks", ["faults=[]"]), ("with 5 bad disks", [])):
+    per_fetch = run("1/100-per-fetch", SCALES["1/100"] + extra + ["params.shuffle=per-fetch"])
+    aggregated = run("1/100-aggregated", SCALES["1/100"] + extra + ["params.shuffle=aggregated"])
+    print(f"  {stragglers}:")
+    for name, r in (("per-fetch", per_fetch), ("aggregated", aggregated)):
+        job = f"{r['job_s']:.1f}" if isinstance(r["job_s"], (int, float)) else "-"
+        print(f"    {name:<11} job_time_s {job:>8}  wall {r['wall_s']:6.1f}s")
+        if r["code"] != 0:
+            failed.append(f"{name}: exit {r['code']} {r['stderr'][-300:]}")
+    if isinstance(per_fetch["job_s"], (int, float)) and isinstance(aggregated["job_s"], (int, float)):
+        diff = (aggregated["job_s"] - per_fetch["job_s"]) / per_fetch["job_s"] * 100
+        target = " (target: within 5%)" if extra else ""
+        print(f"    difference {diff:+.1f}%{target}")
 for f in failed:
     print(f"  FAILED {f}")
 sys.exit(1 if failed else 0)

@@ -47,6 +47,10 @@ struct DiskSpec {
   /// Stable-storage fsync latency added to every persist; a range is drawn per persist (an
   /// SSD's fsync time varies), from the node's stream "timing/<name>".
   DurationRange sync_latency{0, 0};
+  /// Average access time (seek plus rotational latency) paid by every request of a disk job
+  /// (DiskJob::ops), on top of its bytes: what makes many small reads slow on a spinning disk.
+  /// Persists (sync_latency) do not pay it.
+  Duration access_time = 0;
 };
 
 struct RacksSpec {

@@ -39,7 +39,7 @@ const std::vector<std::string> kTopLevelKeys = {"name",     "description", "prot
 const std::vector<std::string> kClusterKeys = {"nodes",         "names", "topology",     "latency",
                                                "bandwidth",     "speed", "message_cost", "disk",
                                                "network_model", "racks",  "processing"};
-const std::vector<std::string> kDiskKeys = {"read", "write", "sync_latency"};
+const std::vector<std::string> kDiskKeys = {"read", "write", "sync_latency", "access_time"};
 const std::vector<std::string> kRacksKeys = {"racks", "hosts_per_rack", "uplink", "core"};
 const std::vector<std::string> kWorkloadKeys = {
     "clients", "ops", "rate", "mix", "keys", "rpc_timeout", "client_timeout", "start"};
@@ -515,6 +515,8 @@ class Loader {
         disk.write_bytes_s = bandwidth(*w, "cluster.disk.write");
       if (const Node* s = v->find("sync_latency"))
         disk.sync_latency = range(*s, "cluster.disk.sync_latency", Sign::NonNegative, false);
+      if (const Node* a = v->find("access_time"))
+        disk.access_time = duration(*a, "cluster.disk.access_time", Sign::NonNegative, false);
       c.disk = disk;
     }
     if (const Node* v = node.find("network_model"))
@@ -706,8 +708,16 @@ class Loader {
   /// Real mode: params.input names files relative to the scenario file's directory; each must
   /// exist and be readable now (a missing file is bad input, exit 2).
   void resolve_mapreduce_input(const Node& root, const Node* params) {
-    if (!scenario_.params.has("input")) return;
     const bool real = !scenario_.params.has("payload") || scenario_.params.text("payload") == "real";
+    // The aggregated shuffle moves sizes between racks, never key/value pairs: with real
+    // payloads the reducers would get no data.
+    if (real && scenario_.params.has("shuffle") && scenario_.params.text("shuffle") == "aggregated") {
+      const Node* shuffle = params != nullptr ? params->find("shuffle") : nullptr;
+      const Node* at = shuffle != nullptr ? shuffle : params != nullptr ? params : root.find("protocol");
+      fail(*at, "params.shuffle: 'aggregated' needs 'payload: modelled' (it moves sizes, not key/value pairs)",
+           "use 'shuffle: per-fetch' with real input, or 'payload: modelled' with 'input_size'");
+    }
+    if (!scenario_.params.has("input")) return;
     const auto& names = scenario_.params.list("input");
     const Node* input = params != nullptr ? params->find("input") : nullptr;
     if (real && names.empty()) {
@@ -1387,6 +1397,7 @@ class Loader {
       cluster["disk"] = {{"read", units::format_bandwidth(c.disk->read_bytes_s)},
                          {"write", units::format_bandwidth(c.disk->write_bytes_s)},
                          {"sync_latency", format_range(c.disk->sync_latency)}};
+      if (c.disk->access_time > 0) cluster["disk"]["access_time"] = units::format_duration(c.disk->access_time);
     }
     if (c.processing.hi > 0) cluster["processing"] = format_range(c.processing);
     if (c.racks) {

@@ -172,7 +172,8 @@ std::string summary_text(const nlohmann::json& r, const RunRecord& record, const
       parts.push_back(fmt::format("{}={}", k, v.is_string() ? v.get<std::string>() : v.dump()));
     s << fmt::format("  params    {}\n", fmt::join(parts, ", "));
   }
-  if (cfg.contains("workload") && cfg["workload"].is_object()) {
+  // A protocol without clients (MapReduce: the job is the workload) has no workload line.
+  if (cfg.contains("workload") && cfg["workload"].is_object() && cfg["workload"].value("clients", 0) > 0) {
     const auto& w = cfg["workload"];
     s << fmt::format("  workload  {} clients, {}, {} keys, rpc_timeout {}, client_timeout {}\n",
                      w.value("clients", 0),

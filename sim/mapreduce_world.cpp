@@ -14,15 +14,6 @@
 namespace faultline::sim {
 namespace {
 
-/// The aggregated shuffle's batch interval (sim/shuffle_fabric.hpp): a (source rack,
-/// destination rack) pair starts a batch at most this often.
-constexpr Duration kShuffleBatchInterval = 5 * kSecond;
-
-/// Messages of at least this many bytes (split data, fetched partitions, output replicas at
-/// paper scale: tens of MB) travel as flows of their own (Transport::set_bulk_threshold), so a
-/// worker's pings are not queued behind them. The real-mode library's messages stay below it.
-constexpr std::uint64_t kBulkBytes = 1'000'000;
-
 bool listed(const std::vector<std::string>& checks, std::string_view name) {
   return std::find(checks.begin(), checks.end(), name) != checks.end();
 }
@@ -62,7 +53,7 @@ MapReduceWorld::MapReduceWorld(const Scenario& scenario, RunContext& ctx)
       config_(mapreduce::config_from(scenario.params)),
       checks_(scenario.checks),
       transport_(ctx, [](const mapreduce::Message& m) { return mapreduce::kind_name(m); }) {
-  transport_.set_bulk_threshold(kBulkBytes);
+  transport_.set_bulk_threshold(config_.bulk_message_size);
   std::vector<std::string> names;
   for (const auto& slot : ctx.slots) {
     by_name_[slot.info.name] = slot.info.id;
@@ -96,7 +87,7 @@ MapReduceWorld::MapReduceWorld(const Scenario& scenario, RunContext& ctx)
   job.names = std::move(names);
   job_ = std::make_shared<const mapreduce::Job>(std::move(job));
   if (config_.shuffle == mapreduce::Shuffle::Aggregated)
-    fabric_ = std::make_unique<ShuffleFabric>(ctx, job_, kShuffleBatchInterval);
+    fabric_ = std::make_unique<ShuffleFabric>(ctx, job_, config_.shuffle_batch_interval);
 
   {
     const NodeId id = coordinator_id_;
@@ -229,6 +220,11 @@ void MapReduceWorld::finish() {
                                            {{"committed", store_.finals().size()},
                                             {"temporaries_left", store_.temporaries()},
                                             {"duplicate_renames", duplicate_renames}}});
+  if (fabric_)
+    ctx_.record.events.push_back(EventRecord{end, kNoNode, "shuffle_summary",
+                                             {{"flows", fabric_->flows()},
+                                              {"bytes", fabric_->bytes()},
+                                              {"disk_rounds", fabric_->disk_rounds()}}});
   if (config_.payload == mapreduce::Payload::Real)
     for (const auto& [reduce, committed] : store_.finals())
       files_["output/" + output_name(reduce)] = committed.content;

@@ -14,6 +14,7 @@
 // incarnation is dropped on arrival.
 #pragma once
 
+#include <cmath>
 #include <functional>
 #include <map>
 #include <memory>
@@ -290,7 +291,7 @@ class NodeRuntime final : public NodeHandle {
     }
     send_all();
     for (const auto& job : out_.compute) start_job(job.id, job.flops, 0, true);
-    for (const auto& job : out_.disk) start_job(job.id, 0, job.bytes, job.write);
+    for (const auto& job : out_.disk) start_job(job.id, 0, ctx_.disk_load(id_, job.bytes, job.ops, job.write), job.write);
     out_.clear();
   }
 
@@ -308,7 +309,8 @@ class NodeRuntime final : public NodeHandle {
     return packet;
   }
 
-  void start_job(JobId job, double flops, std::uint64_t bytes, bool write) {
+  /// `bytes`: the disk load (RunContext::disk_load), 0 for a compute job.
+  void start_job(JobId job, double flops, double bytes, bool write) {
     NodeSlot& slot = ctx_.slot(id_);
     auto* packet = local_packet(PacketT::Kind::JobDone);
     packet->job = job;
@@ -318,10 +320,11 @@ class NodeRuntime final : public NodeHandle {
         slot.info.name + "-job", ctx_.platform.host(id_), [=] {
           if (flops > 0) simgrid::s4u::this_actor::execute(flops);
           if (bytes > 0 && disk) {
+            const auto load = static_cast<sg_size_t>(std::llround(bytes));
             if (write)
-              disk->write(bytes);
+              disk->write(load);
             else
-              disk->read(bytes);
+              disk->read(load);
           }
           Transport<Message>::post(mailbox, packet, 0);
         });

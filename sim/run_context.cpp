@@ -35,4 +35,12 @@ Duration RunContext::storage_time(NodeId node, std::uint64_t bytes, Rng& timing)
   return from_seconds(seconds * platform.disk_factor(node));
 }
 
+double RunContext::disk_load(NodeId node, std::uint64_t bytes, std::uint32_t ops, bool write) const {
+  if (!cluster.disk) return static_cast<double>(bytes);
+  // The bytes the disk moves at its current bandwidth (a slowed disk's) in one access time.
+  const double bandwidth = (write ? cluster.disk->write_bytes_s : cluster.disk->read_bytes_s) /
+                           platform.disk_factor(node);
+  return static_cast<double>(bytes) + ops * to_seconds(cluster.disk->access_time) * bandwidth;
+}
+
 }  // namespace faultline::sim

@@ -50,6 +50,13 @@ class RunContext {
   /// write bandwidth, multiplied by the node's disk slow-down factor.
   /// A sync_latency range is drawn from `timing` (the node's own stream).
   Duration storage_time(NodeId node, std::uint64_t bytes, Rng& timing) const;
+  /// What a disk job of `bytes` in `ops` requests weighs on `node`'s disk resource: its bytes
+  /// plus, per request, the bytes the disk moves during its access time
+  /// (cluster.disk.access_time). A seek holds the disk as a transfer does, so charging it as
+  /// bytes makes concurrent jobs share the disk's time correctly (fair sharing in SimGrid).
+  /// A slowed disk (fault `slow: {disk: k}`) transfers k times slower but seeks as fast: the
+  /// bad disk of §3.6 loses read throughput to correctable errors, not its head mechanics.
+  double disk_load(NodeId node, std::uint64_t bytes, std::uint32_t ops, bool write) const;
 };
 
 }  // namespace faultline::sim

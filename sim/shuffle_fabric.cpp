@@ -1,7 +1,10 @@
 #include "sim/shuffle_fabric.hpp"
 
+#include <cmath>
+
 #include <simgrid/s4u/Actor.hpp>
 #include <simgrid/s4u/Comm.hpp>
+#include <simgrid/s4u/Disk.hpp>
 
 #include "protocols/mapreduce/messages.hpp"
 #include "sim/engine.hpp"
@@ -17,6 +20,7 @@ ShuffleFabric::ShuffleFabric(RunContext& ctx, std::shared_ptr<const mapreduce::J
   const auto maps = static_cast<std::size_t>(job_->map_tasks());
   generation_.assign(maps, 0);
   location_rack_.assign(maps, -1);
+  location_worker_.assign(maps, kNoNode);
   completed_.resize(static_cast<std::size_t>(racks_));
   by_rack_.resize(static_cast<std::size_t>(racks_));
   pairs_.resize(static_cast<std::size_t>(racks_ * racks_));
@@ -27,6 +31,7 @@ void ShuffleFabric::map_committed(int map, NodeId worker) {
   const int rack = ctx_.platform.rack_of(worker);
   ++generation_[m];
   location_rack_[m] = rack;
+  location_worker_[m] = worker;
   completed_[static_cast<std::size_t>(rack)].push_back(Entry{map, generation_[m]});
   poke_source(rack);
 }
@@ -35,6 +40,7 @@ void ShuffleFabric::map_reset(int map) {
   const auto m = static_cast<std::size_t>(map);
   ++generation_[m];  // entries of the lost output no longer match: never shipped again
   location_rack_[m] = -1;
+  location_worker_[m] = kNoNode;
 }
 
 void ShuffleFabric::reduce_started(int reduce, int attempt, NodeId worker) {
@@ -95,12 +101,10 @@ void ShuffleFabric::try_start(int from, int to) {
 }
 
 void ShuffleFabric::start(int from, int to) {
-  struct Item {
-    Key attempt;
-    std::vector<Entry> entries;
-  };
-  auto items = std::make_shared<std::vector<Item>>();
-  std::uint64_t bytes = 0;
+  auto batch = std::make_shared<Batch>();
+  batch->from = from;
+  batch->to = to;
+  std::map<NodeId, Read> reads;  // per source worker: its partitions of this batch
   const auto& list = completed_[static_cast<std::size_t>(from)];
   for (Attempt* a : by_rack_[static_cast<std::size_t>(to)]) {
     std::size_t& c = a->cursor[static_cast<std::size_t>(from)];
@@ -110,23 +114,62 @@ void ShuffleFabric::start(int from, int to) {
       const auto m = static_cast<std::size_t>(e.map);
       if (generation_[m] != e.generation || a->have[m]) continue;
       item.entries.push_back(e);
-      bytes += job_->modelled_partition_bytes(e.map);
+      const std::uint64_t bytes = job_->modelled_partition_bytes(e.map);
+      batch->bytes += bytes;
+      Read& r = reads[location_worker_[m]];
+      r.bytes += bytes;
+      ++r.ops;
     }
-    if (!item.entries.empty()) items->push_back(std::move(item));
+    if (!item.entries.empty()) batch->items.push_back(std::move(item));
   }
-  if (items->empty()) return;
+  if (batch->items.empty()) return;
   Pair& p = pair(from, to);
-  const Time started = SimEngine::now();
+  batch->started = SimEngine::now();
   p.in_flight = true;
-  p.next_start = started + batch_interval_;
+  p.next_start = batch->started + batch_interval_;
   ++flows_;
-  bytes_ += bytes;
-  sg4::Actor::create("shuffle", ctx_.platform.gateway(from), [this, from, to, items, bytes, started] {
-    sg4::Comm::sendto(ctx_.platform.gateway(from), ctx_.platform.gateway(to), std::max<std::uint64_t>(bytes, 1));
+  bytes_ += batch->bytes;
+  batch->reads_left = static_cast<int>(reads.size());
+  for (auto& [worker, read] : reads) {
+    read.batch = batch;
+    read_on(worker, std::move(read));
+  }
+}
+
+void ShuffleFabric::read_on(NodeId worker, Read read) {
+  SourceDisk& d = disks_[worker];
+  d.pending.push_back(std::move(read));
+  if (d.busy) return;
+  d.busy = true;
+  sg4::Actor::create("shuffle-read", ctx_.platform.host(worker), [this, worker] {
+    SourceDisk& disk = disks_[worker];
+    auto* device = ctx_.platform.disk(worker);
+    while (!disk.pending.empty()) {
+      std::vector<Read> round;
+      round.swap(disk.pending);
+      double load = 0;
+      for (const Read& r : round) load += ctx_.disk_load(worker, r.bytes, r.ops, false);
+      if (device && load > 0) {
+        ++disk_rounds_;
+        device->read(static_cast<sg_size_t>(std::llround(load)));
+      }
+      for (const Read& r : round)
+        if (--r.batch->reads_left == 0) ship(r.batch);
+    }
+    disk.busy = false;
+  })->daemonize();
+}
+
+void ShuffleFabric::ship(const std::shared_ptr<Batch>& batch) {
+  sg4::Actor::create("shuffle", ctx_.platform.gateway(batch->from), [this, batch] {
+    const int from = batch->from;
+    const int to = batch->to;
+    sg4::Comm::sendto(ctx_.platform.gateway(from), ctx_.platform.gateway(to),
+                      std::max<std::uint64_t>(batch->bytes, 1));
     ctx_.event(job_->coordinator, "transfer",
-               {{"what", "shuffle"}, {"bytes", bytes}, {"start_s", to_seconds(started)},
+               {{"what", "shuffle"}, {"bytes", batch->bytes}, {"start_s", to_seconds(batch->started)},
                 {"from_rack", from}, {"to_rack", to}});
-    for (const Item& item : *items) {
+    for (const Item& item : batch->items) {
       auto it = attempts_.find(item.attempt);
       if (it == attempts_.end() || !it->second->active) continue;
       Attempt& a = *it->second;

@@ -11,9 +11,17 @@
 // it crosses the source rack's aggregate host links, its uplink, the core, the destination
 // uplink and aggregate host links, and contends there with every other flow.
 //
-// What it leaves out, against the per-fetch shuffle (docs/reproductions/mapreduce.md shows
-// the two agree within 5% at 1/100 scale): per-host link contention inside a rack, and the
-// map workers' disk reads that serve fetches.
+// Before a batch leaves, its partitions are read from the disks of the map workers holding
+// them: one request per (reduce attempt, map output), as a per-fetch reducer would make
+// (each pays cluster.disk.access_time, RunContext::disk_load). A worker's disk serves the
+// shuffle in rounds: one SimGrid read carries every request pending when the round starts,
+// whichever batches they belong to, so a full-scale sort needs one disk activity per round
+// per worker, not one per request (60 million).
+//
+// What it leaves out, against the per-fetch shuffle (docs/reproductions/mapreduce.md compares
+// the two at 1/100 scale): per-host link contention inside a rack, and the fair share a
+// worker's many concurrent fetch reads would take from its own map reads and writes (here the
+// shuffle is one read at a time per disk).
 //
 // Re-execution: a map output reset (its worker died) before a batch carrying it arrived is not
 // delivered by that batch; the map's next commit ships it from its new rack. When a reduce
@@ -48,6 +56,8 @@ class ShuffleFabric {
 
   std::uint64_t flows() const { return flows_; }
   std::uint64_t bytes() const { return bytes_; }
+  /// Disk read rounds on the source workers (SimGrid I/O activities).
+  std::uint64_t disk_rounds() const { return disk_rounds_; }
 
  private:
   struct Attempt {
@@ -71,11 +81,36 @@ class ShuffleFabric {
     Time next_start = 0;
   };
   using Key = std::pair<int, int>;  // (reduce, attempt)
+  struct Item {
+    Key attempt;
+    std::vector<Entry> entries;
+  };
+  /// A batch between its start and its arrival: it ships once its disk reads are done.
+  struct Batch {
+    int from = 0;
+    int to = 0;
+    std::vector<Item> items;
+    std::uint64_t bytes = 0;
+    Time started = 0;
+    int reads_left = 0;  // source workers whose disk has not read this batch's partitions yet
+  };
+  struct Read {
+    std::uint64_t bytes = 0;
+    std::uint32_t ops = 0;  // partitions: one disk access each
+    std::shared_ptr<Batch> batch;
+  };
+  /// A source worker's disk serving the shuffle (see the header comment: reads in rounds).
+  struct SourceDisk {
+    std::vector<Read> pending;
+    bool busy = false;
+  };
 
   void poke_source(int rack);
   void poke_destination(int rack);
   void try_start(int from, int to);
   void start(int from, int to);
+  void read_on(NodeId worker, Read read);
+  void ship(const std::shared_ptr<Batch>& batch);
   void deliver(Attempt& a);
   Pair& pair(int from, int to) { return pairs_[static_cast<std::size_t>(from * racks_ + to)]; }
 
@@ -85,12 +120,15 @@ class ShuffleFabric {
   int racks_ = 1;
   std::vector<std::uint32_t> generation_;   // by map: bumped at every commit and reset
   std::vector<int> location_rack_;           // by map: rack of the live output, -1 if none
+  std::vector<NodeId> location_worker_;      // by map: worker holding the live output
   std::vector<std::vector<Entry>> completed_;  // by rack: map outputs committed there, in order
   std::map<Key, std::unique_ptr<Attempt>> attempts_;
   std::vector<std::vector<Attempt*>> by_rack_;  // active attempts per destination rack
   std::vector<Pair> pairs_;
+  std::map<NodeId, SourceDisk> disks_;
   std::uint64_t flows_ = 0;
   std::uint64_t bytes_ = 0;
+  std::uint64_t disk_rounds_ = 0;
 };
 
 }  // namespace faultline::sim

@@ -87,6 +87,14 @@ std::vector<ParamSpec> param_schema() {
                    "step 5); aggregated: the simulator moves the shuffle rack to rack "
                    "(modelled paper-scale runs)",
                    std::nullopt, std::nullopt, {"per-fetch", "aggregated"}));
+  s.push_back(spec("shuffle_batch_interval", ParamType::Duration, "5s",
+                   "aggregated shuffle: a (source rack, destination rack) pair starts a batch "
+                   "at most this often (fewer flows, coarser timing)",
+                   positive_ns));
+  s.push_back(spec("bulk_message_size", ParamType::Size, "1MB",
+                   "messages of at least this size (split data, fetched partitions, output "
+                   "replicas) travel as flows of their own, so pings never queue behind them",
+                   1.0));
   s.push_back(spec("coordinator_checkpoint", ParamType::Bool, "false",
                    "false: a coordinator crash fails the job (the paper's implementation, §3.3); "
                    "true: checkpoints every checkpoint_interval, a restart resumes from the last "
@@ -132,6 +140,8 @@ Config config_from(const ParamValues& params) {
   c.output_ratio = params.real("output_ratio");
   c.output_replicas = params.integer("output_replicas");
   c.shuffle = params.text("shuffle") == "aggregated" ? Shuffle::Aggregated : Shuffle::PerFetch;
+  c.shuffle_batch_interval = params.duration("shuffle_batch_interval");
+  c.bulk_message_size = params.size("bulk_message_size");
   c.coordinator_checkpoint = params.flag("coordinator_checkpoint");
   c.checkpoint_interval = params.duration("checkpoint_interval");
   c.crash_test_crash_p = params.real("crash_test_crash_p");

@@ -227,6 +227,32 @@ TEST(Jobs, ComputeJobReportsCompletionAndSlowCpuDividesSpeed) {
   EXPECT_NEAR(to_ms(f.observed.jobs_done[1].second), 1000.0, 0.5);
 }
 
+TEST(Jobs, DiskJobPaysTheAccessTimeOncePerRequestAndASlowDiskOnlyTransfersSlower) {
+  ClusterSpec c = probe_cluster(2);
+  c.disk = DiskSpec{30e6, 30e6};
+  c.disk->access_time = 10 * kMillisecond;
+  Fixture f(2, "exact", c);
+  f.ctx.platform.set_disk_factor(1, 10.0);
+  f.world.start();
+  drive(f.ctx, [&] {
+    // n0: 3 MB in 10 reads: 100 ms of transfer + 10 accesses of 10 ms.
+    f.world.core(0).deadline_ = 0;
+    f.world.core(0).disk_bytes_ = 3'000'000;
+    f.world.core(0).disk_write_ = false;
+    f.world.core(0).disk_ops_ = 10;
+    // n1, a bad disk 10x slower (§3.6): 1 s of transfer, the accesses unchanged.
+    f.world.core(1).deadline_ = 0;
+    f.world.core(1).disk_bytes_ = 3'000'000;
+    f.world.core(1).disk_write_ = false;
+    f.world.core(1).disk_ops_ = 10;
+    sleep_until_ms(2000);
+  });
+  f.engine.run();
+  ASSERT_EQ(f.observed.jobs_done.size(), 2u);
+  EXPECT_NEAR(to_ms(f.observed.jobs_done[0].second), 200.0, 0.5);
+  EXPECT_NEAR(to_ms(f.observed.jobs_done[1].second), 1100.0, 0.5);
+}
+
 TEST(Straggler, AddedLatencyAppliesToLaterMessages) {
   Fixture f;
   f.world.start();

@@ -59,7 +59,7 @@ class ProbeCore {
     for (auto& s : pending_sends_) out.send(s.first, Probe{s.second}, 100);
     pending_sends_.clear();
     if (job_flops_ > 0) out.compute.push_back(ComputeJob{1, job_flops_});
-    if (disk_bytes_ > 0) out.disk.push_back(DiskJob{2, disk_bytes_, true});
+    if (disk_bytes_ > 0) out.disk.push_back(DiskJob{2, disk_bytes_, disk_write_, disk_ops_});
     job_flops_ = 0;
     disk_bytes_ = 0;
   }
@@ -75,6 +75,8 @@ class ProbeCore {
   std::vector<std::pair<NodeId, std::int64_t>> pending_sends_;
   double job_flops_ = 0;
   std::uint64_t disk_bytes_ = 0;
+  bool disk_write_ = true;
+  std::uint32_t disk_ops_ = 1;
   std::int64_t recovered_writes() const { return recovered_writes_; }
 
  private:
