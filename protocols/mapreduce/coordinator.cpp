@@ -71,6 +71,7 @@ Coordinator::Coordinator(NodeId id, std::shared_ptr<const Job> job, Rng rng,
     worker_index_[static_cast<std::size_t>(job_->workers[i])] = static_cast<int>(i);
   }
   workers_.resize(job_->workers.size());
+  location_number_.assign(static_cast<std::size_t>(job_->map_tasks()), 0);
   idle_on_worker_.resize(job_->workers.size());
   int racks = 1;
   for (int r : job_->rack_of) racks = std::max(racks, r + 1);
@@ -167,8 +168,13 @@ void Coordinator::step(const Envelope<Message>& in, Time now, Out& out) {
   if (idle_ || done_) return;
   const int w = windex(in.from);
   if (w < 0) return;  // only workers talk to the coordinator
+  const auto* pong = std::get_if<Pong>(&in.msg);
   if (const auto* m = std::get_if<Register>(&in.msg)) {
     on_register(w, *m, now, out);
+  } else if (pong != nullptr && workers_[w].has_incarnation &&
+             pong->incarnation != workers_[w].incarnation) {
+    // It restarted and its Register was lost: it registers now (see Pong).
+    on_register(w, Register{pong->incarnation}, now, out);
   } else {
     // A worker we believe alive that left a ping unanswered for a whole ping interval was cut
     // off (a partition shorter than worker_timeout, or lost messages): what we sent it and what
@@ -181,18 +187,31 @@ void Coordinator::step(const Envelope<Message>& in, Time now, Out& out) {
     } else if (const auto* r = std::get_if<ReduceDone>(&in.msg)) {
       on_reduce_done(w, *r, now, out);
     }
+    // A Pong of this epoch says what the worker runs (see Pong and TaskRef).
+    if (pong != nullptr && pong->epoch != epoch_) pong = nullptr;
     bool lost = false;
-    if (const auto* p = std::get_if<Pong>(&in.msg); p && p->epoch == epoch_) {
+    if (pong != nullptr) {
       // An execution we believe runs there that the worker does not list: its assignment or
-      // its completion report was lost (see Pong).
+      // its completion report was lost.
       for (const auto& [kind_index, id, attempt] : workers_[w].attempts) {
         bool listed = false;
-        for (const TaskRef& t : p->running)
-          listed = listed || (static_cast<int>(t.kind) == kind_index && t.task == id && t.attempt == attempt);
+        for (const TaskRef& t : pong->running)
+          listed = listed ||
+                   (static_cast<int>(t.kind) == kind_index && t.task == id && t.attempt == attempt);
         lost = lost || !listed;
       }
     }
-    if ((resync || lost) && !done_) resend_assignments(w, out);
+    if ((resync || lost) && !done_) {
+      resend_assignments(w, out);  // reducers get every current location with their assignment
+    } else if (pong != nullptr && !done_) {
+      // A reduce short of locations lost a MapLocations (a partition between two pings that
+      // both got answered): it would wait forever for that map's output (§3.1 step 4).
+      for (const TaskRef& t : pong->running) {
+        if (t.kind == TaskKind::Reduce && t.locations_through < locations_numbered_) {
+          send_missing_locations(w, t, out);
+        }
+      }
+    }
   }
   schedule(now, out);
 }
@@ -391,6 +410,9 @@ void Coordinator::reset_map(int m, Out& out) {
   }
   t.committed_attempt = -1;
   t.output = MapLocation{};
+  // Its output is gone: a reducer that missed this location needs the next one, not this.
+  located_by_number_.erase(location_number_[static_cast<std::size_t>(m)]);
+  location_number_[static_cast<std::size_t>(m)] = 0;
   --completed_[k(TaskKind::Map)];
   to_idle(TaskKind::Map, m);
 }
@@ -425,7 +447,7 @@ void Coordinator::on_map_done(int w, const MapDone& m, Time now, Out& out) {
   // §3.1 step 4: the locations "are passed back to the master, who is responsible for
   // forwarding these locations to the reduce workers". §3.3: a re-executed map's new location
   // reaches every reducer still running.
-  if (job_->config.shuffle == Shuffle::PerFetch) send_locations(maps_[m.task].output, out);
+  send_locations(m.task, out);
 }
 
 void Coordinator::on_reduce_done(int w, const ReduceDone& m, Time now, Out& out) {
@@ -478,15 +500,38 @@ bool Coordinator::commit(TaskKind kind, int id, int attempt, int w, Time now, Ou
   return true;
 }
 
-void Coordinator::send_locations(const MapLocation& loc, Out& out) {
+void Coordinator::send_locations(int m, Out& out) {
+  const std::uint64_t number = ++locations_numbered_;
+  location_number_[static_cast<std::size_t>(m)] = number;
+  located_by_number_.emplace(number, m);
+  // With the aggregated shuffle the simulator moves the data: reducers need no location.
+  if (job_->config.shuffle != Shuffle::PerFetch) return;
   for (int r : running_reduces_) {
     for (const AttemptRecord& a : reduces_[r].attempts) {
       if (!a.running) continue;
-      MapLocations msg{epoch_, r, a.attempt, {loc}};
+      MapLocations msg{epoch_, r, a.attempt, {maps_[m].output}, number - 1, number};
       const auto size = wire_size(Message{msg});
       out.send(a.worker, std::move(msg), size);
     }
   }
+}
+
+void Coordinator::send_missing_locations(int w, const TaskRef& ref, Out& out) {
+  if (job_->config.shuffle != Shuffle::PerFetch) return;
+  if (ref.task < 0 || ref.task >= total(TaskKind::Reduce)) return;
+  // Only to an execution we run there: another one was aborted or lost, and needs nothing.
+  if (workers_[w].attempts.count({k(TaskKind::Reduce), ref.task, ref.attempt}) == 0) return;
+  // The locations numbered after the reducer's last one that are still current: a location
+  // superseded by a re-execution, or whose output died with its worker, is not sent (the
+  // newer one, numbered later, is). Usually the gap is a few locations, so this is cheap even
+  // with M = 15000 (16 bytes per location on the wire).
+  MapLocations msg{epoch_, ref.task, ref.attempt, {}, ref.locations_through, locations_numbered_};
+  for (auto it = located_by_number_.upper_bound(ref.locations_through);
+       it != located_by_number_.end(); ++it) {
+    msg.maps.push_back(maps_[it->second].output);
+  }
+  const auto size = wire_size(Message{msg});
+  out.send(job_->workers[w], std::move(msg), size);
 }
 
 void Coordinator::resend_assignments(int w, Out& out) {
@@ -526,6 +571,7 @@ AssignReduce Coordinator::reduce_assignment(int id, int attempt, bool backup, No
     }
   }
   msg.replicas = pick_replicas(node);
+  msg.locations_through = locations_numbered_;
   return msg;
 }
 
@@ -804,6 +850,18 @@ void Coordinator::full_check() const {
     MR_CHECK(completed == completed_[k(kind)],
              std::string(kind_label(kind)) + ": completed count out of date");
   }
+  std::size_t numbered = 0;
+  for (std::size_t m = 0; m < maps_.size(); ++m) {
+    const std::uint64_t number = location_number_[m];
+    if (number == 0) continue;
+    ++numbered;
+    MR_CHECK(number <= locations_numbered_ && maps_[m].state == TaskState::Completed,
+             "map " + std::to_string(m) + ": a location number without a completed output");
+    const auto it = located_by_number_.find(number);
+    MR_CHECK(it != located_by_number_.end() && it->second == static_cast<int>(m),
+             "map " + std::to_string(m) + ": its location number is not indexed");
+  }
+  MR_CHECK(numbered == located_by_number_.size(), "a location number of no current output");
   for (std::size_t w = 0; w < workers_.size(); ++w) {
     const WorkerState& ws = workers_[w];
     for (TaskKind kind : {TaskKind::Map, TaskKind::Reduce}) {

@@ -26,6 +26,7 @@
 
 #include <array>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <set>
 #include <string>
@@ -187,7 +188,11 @@ class Coordinator {
   const char* locality(NodeId source, NodeId worker) const;
   void schedule_backups(TaskKind kind, Time now, Out& out);
   std::vector<NodeId> pick_replicas(NodeId assignee);
-  void send_locations(const MapLocation& loc, Out& out);
+  /// Numbers map m's new location and forwards it to every running reduce (§3.1 step 4).
+  void send_locations(int m, Out& out);
+  /// A reduce on worker w reported (Pong) that it holds the locations numbered up to
+  /// `ref.locations_through` only: sends it the current locations numbered after that.
+  void send_missing_locations(int w, const TaskRef& ref, Out& out);
   /// Sends worker w the assignments of every attempt it runs again (after a silence).
   void resend_assignments(int w, Out& out);
   AssignReduce reduce_assignment(int id, int attempt, bool backup, NodeId node);
@@ -226,6 +231,12 @@ class Coordinator {
   std::vector<std::set<int>> idle_in_rack_;       // idle maps with a replica in that rack
   std::array<std::set<int>, kKinds> no_backup_;   // in-progress tasks without a backup yet
   std::set<int> running_reduces_;                 // in-progress reduce ids
+  /// Map locations forwarded to reducers are numbered 1, 2, ... in this epoch (see TaskRef):
+  /// the last number given, and by number the completed maps whose current location it is
+  /// (a reset map leaves it; restored maps have none: every AssignReduce carries them).
+  std::uint64_t locations_numbered_ = 0;
+  std::map<std::uint64_t, int> located_by_number_;
+  std::vector<std::uint64_t> location_number_;  // by map id: its entry in located_by_number_, or 0
   std::array<int, kKinds> completed_{0, 0};
   std::array<bool, kKinds> backup_phase_{false, false};
   std::vector<NodeId> alive_list_;

@@ -45,19 +45,34 @@ struct Register {
 struct Ping {
   std::uint64_t epoch = 0;
 };
+/// The coordinator numbers the map locations it forwards to reducers (§3.1 step 4) 1, 2, 3, ...
+/// in each epoch: one number per accepted map completion, first or re-execution. A reducer
+/// tracks how far it has every numbered location (a gap is a lost MapLocations), so the
+/// coordinator can send again exactly what a reducer lacks (see Pong).
+/// "Needs no location": a map execution, a reduce past its shuffle, or the aggregated shuffle.
+constexpr std::uint64_t kNoLocationsNeeded = UINT64_MAX;
+
 /// A task execution, as named in a Pong.
 struct TaskRef {
   TaskKind kind = TaskKind::Map;
   int task = 0;
   int attempt = 0;
+  /// A reduce still fetching: it holds every location numbered up to this one (or a newer
+  /// location of the same map). Otherwise kNoLocationsNeeded.
+  std::uint64_t locations_through = kNoLocationsNeeded;
 };
 /// The answer to a Ping lists the executions the worker is running: one the coordinator
 /// believes running there but the worker does not list had its assignment, or its completion
 /// report, lost (a partition between two pings); the coordinator sends the assignment again
-/// and the worker starts it or reports it again.
+/// and the worker starts it or reports it again. A reduce that has fewer locations than the
+/// coordinator has numbered lost a MapLocations: the coordinator sends the missing ones again.
 struct Pong {
   std::uint64_t epoch = 0;
   std::vector<TaskRef> running;
+  /// The worker's restart count: a Pong of another incarnation than the registered one comes
+  /// from a worker that restarted and whose Register was lost (it stops registering once the
+  /// coordinator talks to it), so its map outputs are gone.
+  std::uint32_t incarnation = 0;
 };
 /// Run map `task` (attempt `attempt`), reading the split from `source` (the worker itself when
 /// a replica is local, §3.4).
@@ -77,13 +92,21 @@ struct AssignReduce {
   bool backup = false;
   std::vector<MapLocation> maps;
   std::vector<NodeId> replicas;
+  /// `maps` is the current location of every completed map: it stands for every location
+  /// numbered up to this one.
+  std::uint64_t locations_through = 0;
 };
-/// Newly completed (or re-executed elsewhere) map outputs, for a running reduce attempt.
+/// Newly completed (or re-executed elsewhere) map outputs, for a running reduce attempt:
+/// the current location of every map whose location was numbered in (after, through] and is
+/// still completed. A first forwarding carries one location (after = through - 1); a catch-up
+/// after a Pong carries what the reducer lacked.
 struct MapLocations {
   std::uint64_t epoch = 0;
   int reduce = 0;
   int attempt = 0;
   std::vector<MapLocation> maps;
+  std::uint64_t after = 0;
+  std::uint64_t through = 0;
 };
 /// The map wrote its R partitions to the worker's local disk.
 struct MapDone {

@@ -57,10 +57,15 @@ void Worker::step(const Envelope<Message>& in, Time now, Out& out) {
   const Message& msg = in.msg;
   if (const auto* m = std::get_if<Ping>(&msg)) {
     if (!accept_epoch(m->epoch)) return;
-    Pong pong{coordinator_epoch_, {}};
-    for (const auto& [key, run] : maps_) pong.running.push_back(TaskRef{TaskKind::Map, key.first, key.second});
-    for (const auto& [key, run] : reduces_)
-      pong.running.push_back(TaskRef{TaskKind::Reduce, key.first, key.second});
+    Pong pong{coordinator_epoch_, {}, incarnation_};
+    for (const auto& [key, run] : maps_)
+      pong.running.push_back(TaskRef{TaskKind::Map, key.first, key.second, kNoLocationsNeeded});
+    const bool fetching = job_->config.shuffle == Shuffle::PerFetch;
+    for (const auto& [key, run] : reduces_) {
+      const bool shuffling = fetching && run.phase == Phase::Shuffling;
+      pong.running.push_back(TaskRef{TaskKind::Reduce, key.first, key.second,
+                                     shuffling ? run.locations_through : kNoLocationsNeeded});
+    }
     send(in.from, std::move(pong), out);
   } else if (const auto* m = std::get_if<AssignMap>(&msg)) {
     if (accept_epoch(m->epoch)) on_assign_map(*m, now, out);
@@ -267,6 +272,9 @@ void Worker::check_invariants() const {
         run.fetched_count >= 0 && static_cast<std::size_t>(run.fetched_count) <= run.loc.size(),
         "fetched count out of range");
     MR_CHECK(run.outstanding.size() == run.fetch_deadlines.size(), "one deadline per fetch");
+    MR_CHECK(
+        run.locations_later.empty() || run.locations_later.begin()->first > run.locations_through,
+        "numbered locations past the gap left unmerged");
     if (run.phase == Phase::Computing) {
       MR_CHECK(pending_.count(run.job) == 1, "a reduce waiting for a job never started");
     }
@@ -460,7 +468,7 @@ void Worker::on_assign_reduce(const AssignReduce& m, Time now, Out& out) {
     // Repeated after a silence: locations sent meanwhile may have been lost. Merge them.
     ReduceRun& run = running->second;
     if (run.phase != Phase::Shuffling || job_->config.shuffle == Shuffle::Aggregated) return;
-    for (const MapLocation& loc : m.maps) set_location(run, loc);
+    merge_locations(run, m.maps, 0, m.locations_through);
     trigger_fetches(run, now, out);
     return;
   }
@@ -490,10 +498,12 @@ void Worker::on_assign_reduce(const AssignReduce& m, Time now, Out& out) {
     return;
   }
   if (job_->config.shuffle == Shuffle::Aggregated) return;  // ShuffleDone will come
-  for (const MapLocation& loc : m.maps) set_location(run, loc);
+  // The assignment holds the current location of every completed map: it stands for every
+  // location numbered so far.
+  merge_locations(run, m.maps, 0, m.locations_through);
   auto early = early_locations_.find(key);
   if (early != early_locations_.end()) {
-    for (const MapLocation& loc : early->second) set_location(run, loc);
+    for (const MapLocations& e : early->second) merge_locations(run, e.maps, e.after, e.through);
     early_locations_.erase(early);
   }
   trigger_fetches(run, now, out);
@@ -503,16 +513,34 @@ void Worker::on_map_locations(const MapLocations& m, Time now, Out& out) {
   const Key key{m.reduce, m.attempt};
   auto it = reduces_.find(key);
   if (it == reduces_.end()) {
-    if (ended_reduces_.count(key) == 0) {
-      auto& early = early_locations_[key];
-      early.insert(early.end(), m.maps.begin(), m.maps.end());
-    }
+    if (ended_reduces_.count(key) == 0) early_locations_[key].push_back(m);
     return;
   }
   ReduceRun& run = it->second;
   if (run.phase != Phase::Shuffling) return;
-  for (const MapLocation& loc : m.maps) set_location(run, loc);
+  merge_locations(run, m.maps, m.after, m.through);
   trigger_fetches(run, now, out);
+}
+
+void Worker::merge_locations(ReduceRun& run, const std::vector<MapLocation>& maps,
+                             std::uint64_t after, std::uint64_t through) {
+  // set_location keeps the newest attempt of each map and ignores a map already read, so a
+  // duplicate, an original arriving after its catch-up, or a location older than a
+  // re-execution's changes nothing.
+  for (const MapLocation& loc : maps) set_location(run, loc);
+  if (through <= after) return;  // numbers nothing (an unnumbered message)
+  if (after <= run.locations_through) {
+    run.locations_through = std::max(run.locations_through, through);
+  } else {
+    // Beyond a gap: an earlier MapLocations is lost or late. Kept until the gap closes.
+    std::uint64_t& later = run.locations_later[after];
+    later = std::max(later, through);
+  }
+  auto next = run.locations_later.begin();
+  while (next != run.locations_later.end() && next->first <= run.locations_through) {
+    run.locations_through = std::max(run.locations_through, next->second);
+    next = run.locations_later.erase(next);
+  }
 }
 
 void Worker::set_location(ReduceRun& run, const MapLocation& loc) {

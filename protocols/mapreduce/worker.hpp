@@ -122,6 +122,11 @@ class Worker {
     std::vector<char> fetched;           // by map id
     std::vector<NodeId> requested_from;  // by map id: the source of a fetch in flight
     std::vector<KvList> pairs;           // real mode: by map id
+    /// Every location the coordinator numbered up to this one has reached `loc` (see TaskRef);
+    /// reported in Pong, so a lost MapLocations is sent again.
+    std::uint64_t locations_through = 0;
+    /// MapLocations received beyond a gap (after -> through), merged once the gap closes.
+    std::map<std::uint64_t, std::uint64_t> locations_later;
     int fetched_count = 0;
     std::uint64_t shuffled = 0;               // partition bytes fetched
     std::map<NodeId, std::set<int>> waiting;  // per source: located, unfetched, not requested
@@ -164,6 +169,9 @@ class Worker {
 
   void on_assign_reduce(const AssignReduce& m, Time now, Out& out);
   void on_map_locations(const MapLocations& m, Time now, Out& out);
+  /// Merges locations numbered in (after, through] into a shuffling reduce; idempotent.
+  void merge_locations(ReduceRun& run, const std::vector<MapLocation>& maps, std::uint64_t after,
+                       std::uint64_t through);
   void set_location(ReduceRun& run, const MapLocation& loc);
   void add_waiting(ReduceRun& run, int map);
   void trigger_fetches(ReduceRun& run, Time now, Out& out);
@@ -198,7 +206,7 @@ class Worker {
   std::map<Key, MapOutput> outputs_;  // completed map outputs on the local disk (volatile)
   std::map<JobId, PendingJob> pending_;
   /// MapLocations that overtook their AssignReduce (a small message passes a large one).
-  std::map<Key, std::vector<MapLocation>> early_locations_;
+  std::map<Key, std::vector<MapLocations>> early_locations_;
   std::set<Key> ended_reduces_;                     // reduce attempts finished or aborted here
   std::map<Key, std::uint64_t> committed_reduces_;  // renamed here: output bytes
 };

@@ -288,13 +288,16 @@ TEST(MapReduceJob, ParamSchema_CoversConfigAndDefaultsParse) {
         FAIL() << p.name << " has an unexpected type";
     }
   }
-  EXPECT_EQ(schema.size(), 31u) << "one key per Config field";
+  EXPECT_EQ(schema.size(), 33u) << "one key per Config field";
   values.set("payload", std::string("modelled"));
   values.set("shuffle", std::string("aggregated"));
   const Config c = config_from(values);
   EXPECT_EQ(c.payload, Payload::Modelled);
   EXPECT_EQ(c.shuffle, Shuffle::Aggregated);
   EXPECT_EQ(c.split_size, 1'000'000u);
+  EXPECT_EQ(Config{}.split_size, c.split_size) << "the in-code default is the schema's";
+  EXPECT_EQ(c.shuffle_batch_interval, 5 * kSecond);
+  EXPECT_EQ(c.bulk_message_size, 1'000'000u);
   EXPECT_EQ(c.worker_timeout, 3 * kSecond);
   EXPECT_EQ(c.reduce_tasks, 3);
   EXPECT_DOUBLE_EQ(c.backup_threshold, 0.9);
@@ -1419,6 +1422,195 @@ TEST(MapReduceCoordinator, PongWithoutARunningExecutionGetsItsAssignmentAgain) {
   EXPECT_TRUE(sent<AssignReduce>(out).empty());
   out = deliver(c, 1, Pong{1, {}}, 2 * kMillisecond);
   EXPECT_EQ(sent<AssignMap>(out).size() + sent<AssignReduce>(out).size(), running.size());
+}
+
+/// What a worker runs, as the coordinator believes: the running list of its Pong, every reduce
+/// reporting `locations_through`.
+std::vector<TaskRef> running_refs(const Coordinator& c, NodeId worker,
+                                  std::uint64_t locations_through) {
+  std::vector<TaskRef> running;
+  for (const auto& t : c.map_tasks())
+    for (const auto& a : t.attempts)
+      if (a.running && a.worker == worker)
+        running.push_back(TaskRef{TaskKind::Map, t.id, a.attempt, kNoLocationsNeeded});
+  for (const auto& t : c.reduce_tasks())
+    for (const auto& a : t.attempts)
+      if (a.running && a.worker == worker)
+        running.push_back(TaskRef{TaskKind::Reduce, t.id, a.attempt, locations_through});
+  return running;
+}
+
+TEST(MapReduceCoordinator, PongOfAReduceShortOfLocationsGetsTheMissingOnesAgain_3_1) {
+  // §3.1 step 4: the master forwards map locations to the reduce workers. A forwarding lost
+  // in a partition between two answered pings left the reducer waiting forever: its Pong now
+  // says how far it has every numbered location, and the coordinator sends the rest.
+  auto job = hand_job(modelled_config(), 2, {{1}, {2}, {2}}, 1);
+  Coordinator c = make_coordinator(job);
+  COut out = boot_and_register(c, {1, 2});
+  ASSERT_GE(attempt_of(out, TaskKind::Reduce, 0, 1), 0);
+  const int m0 = attempt_of(out, TaskKind::Map, 0, 1);
+  const int m1 = attempt_of(out, TaskKind::Map, 1, 2);
+  out = deliver(c, 1, MapDone{1, 0, m0, 1000, 1000}, 10 * kMillisecond);
+  auto forwarded = sent<MapLocations>(out);
+  ASSERT_EQ(forwarded.size(), 1u);
+  EXPECT_EQ(forwarded[0].second.after, 0u);
+  EXPECT_EQ(forwarded[0].second.through, 1u);  // lost on the way to w1
+  out = deliver(c, 2, MapDone{1, 1, m1, 1000, 1000}, 20 * kMillisecond);
+  forwarded = sent<MapLocations>(out);
+  ASSERT_EQ(forwarded.size(), 1u);
+  EXPECT_EQ(forwarded[0].second.through, 2u);  // arrives: w1 has a gap at 1
+
+  out = deliver(c, 1, Pong{1, running_refs(c, 1, 0)}, 30 * kMillisecond);
+  EXPECT_TRUE(sent<AssignReduce>(out).empty()) << "the reduce runs: only locations are missing";
+  auto again = sent<MapLocations>(out);
+  ASSERT_EQ(again.size(), 1u);
+  EXPECT_EQ(again[0].first, 1);
+  EXPECT_EQ(again[0].second.after, 0u);
+  EXPECT_EQ(again[0].second.through, 2u);
+  ASSERT_EQ(again[0].second.maps.size(), 2u);
+  EXPECT_EQ(again[0].second.maps[0].map, 0);
+  EXPECT_EQ(again[0].second.maps[0].worker, 1);
+  EXPECT_EQ(again[0].second.maps[1].map, 1);
+  EXPECT_EQ(out.sends[0].size_bytes, 64u + 2 * 16u) << "16 bytes per location";
+  out = deliver(c, 1, Pong{1, running_refs(c, 1, 2)}, 40 * kMillisecond);
+  EXPECT_TRUE(out.sends.empty()) << "a reducer with every location gets nothing";
+
+  // w2 restarted: map 1's output (location 2) is gone. A reducer that missed location 2 is
+  // told there is nothing to fetch there (an empty catch-up), never sent the dead location.
+  deliver(c, 2, Register{1}, 50 * kMillisecond);
+  ASSERT_EQ(c.map_tasks()[1].state, TaskState::InProgress) << "re-executed at once on w2";
+  out = deliver(c, 1, Pong{1, running_refs(c, 1, 1)}, 60 * kMillisecond);
+  again = sent<MapLocations>(out);
+  ASSERT_EQ(again.size(), 1u);
+  EXPECT_EQ(again[0].second.after, 1u);
+  EXPECT_EQ(again[0].second.through, 2u);
+  EXPECT_TRUE(again[0].second.maps.empty());
+  // Its re-execution is numbered 3: a reducer that missed it gets the new location only.
+  const auto& re = c.map_tasks()[1].attempts.back();
+  ASSERT_TRUE(re.running);
+  deliver(c, re.worker, MapDone{1, 1, re.attempt, 1000, 1000}, 70 * kMillisecond);
+  out = deliver(c, 1, Pong{1, running_refs(c, 1, 2)}, 80 * kMillisecond);
+  again = sent<MapLocations>(out);
+  ASSERT_EQ(again.size(), 1u);
+  EXPECT_EQ(again[0].second.through, 3u);
+  ASSERT_EQ(again[0].second.maps.size(), 1u);
+  EXPECT_EQ(again[0].second.maps[0].map, 1);
+  EXPECT_EQ(again[0].second.maps[0].attempt, re.attempt);
+  // An execution the coordinator does not run there (aborted, lost) is sent nothing.
+  out = deliver(c, 1, Pong{1, {TaskRef{TaskKind::Reduce, 0, 99, 0}}}, 90 * kMillisecond);
+  EXPECT_TRUE(sent<MapLocations>(out).empty());
+}
+
+TEST(MapReduceCoordinator, PongOfAnotherIncarnation_IsARegistration_3_3) {
+  // w1 restarted and its Register was lost; a repeated assignment reached the new incarnation,
+  // which then stopped registering. Its Pong is the first sign of the restart: everything the
+  // coordinator placed on it is gone (§3.3), as after a Register.
+  auto job = hand_job(modelled_config(), 2, {{1}, {2}}, 1);
+  Coordinator c = make_coordinator(job);
+  COut out = boot_and_register(c, {1}, 0);
+  const int m0 = attempt_of(out, TaskKind::Map, 0, 1);
+  deliver(c, 1, MapDone{1, 0, m0, 1000, 1000}, kMillisecond);
+  out = deliver(c, 1, Pong{1, running_refs(c, 1, 1), 0}, 2 * kMillisecond);
+  EXPECT_TRUE(out.events.empty()) << "the registered incarnation";
+  out = deliver(c, 1, Pong{1, running_refs(c, 1, 1), 1}, 3 * kMillisecond);
+  EXPECT_EQ(events(out, "worker_dead").size(), 1u);
+  EXPECT_EQ(outcomes(out),
+            (std::vector<std::string>{"map 1 lost", "reduce 0 lost", "map 0 reset"}));
+  ASSERT_EQ(events(out, "worker_registered").size(), 1u);
+  EXPECT_EQ(events(out, "worker_registered")[0]["incarnation"], 1);
+  EXPECT_EQ(sent<AssignMap>(out).size(), 1u) << "and it is given work again at once";
+  out = deliver(c, 1, Pong{1, running_refs(c, 1, 0), 1}, 4 * kMillisecond);
+  EXPECT_TRUE(events(out, "worker_dead").empty()) << "registered now";
+}
+
+TEST(MapReduceCoordinator, AggregatedShuffle_NoLocationsSentAgainEither) {
+  Config cfg = modelled_config();
+  cfg.shuffle = Shuffle::Aggregated;
+  auto job = hand_job(cfg, 2, {{1}, {2}}, 1);
+  Coordinator c = make_coordinator(job);
+  COut out = boot_and_register(c, {1, 2});
+  deliver(c, 2, MapDone{1, 1, attempt_of(out, TaskKind::Map, 1, 2), 1000, 1000}, kMillisecond);
+  out = deliver(c, 1, Pong{1, running_refs(c, 1, 0)}, 2 * kMillisecond);
+  EXPECT_TRUE(out.sends.empty()) << "the simulator moves the shuffle";
+}
+
+TEST(MapReduceWorker, LostMapLocations_PongReportsTheGapAndTheCatchUpClosesIt_3_1) {
+  auto job = hand_job(modelled_config(), 3, {{2}, {2}, {3}}, 1);
+  Worker w = make_worker(1, job);
+  auto through = [&](Time now) {
+    WOut pong = wdeliver(w, kCoord, Ping{1}, now);
+    const auto pongs = sent<Pong>(pong);
+    EXPECT_EQ(pongs.size(), 1u);
+    EXPECT_EQ(pongs[0].second.running.size(), 1u);
+    return pongs[0].second.running.at(0).locations_through;
+  };
+  // Assigned when location 1 (map 0 on w2) was the last numbered one.
+  WOut out = wdeliver(w, kCoord, AssignReduce{1, 0, 4, false, {{0, 2, 0}}, {}, 1}, 0);
+  ASSERT_EQ(sent<Fetch>(out).size(), 1u);
+  EXPECT_EQ(through(kMillisecond), 1u);
+  // Location 2 (map 1 on w2, attempt 0) is lost; location 3 (map 2 on w3) arrives.
+  out = wdeliver(w, kCoord, MapLocations{1, 0, 4, {{2, 3, 0}}, 2, 3}, 2 * kMillisecond);
+  ASSERT_EQ(sent<Fetch>(out).size(), 1u);
+  EXPECT_EQ(sent<Fetch>(out)[0].first, 3);
+  EXPECT_EQ(through(3 * kMillisecond), 1u) << "a gap at 2: not past it";
+  const std::uint64_t part = job->modelled_partition_bytes(0);
+  wdeliver(w, 2, FetchReply{0, 4, {{0, 2, 0}}, {}, part, {}}, 4 * kMillisecond);
+
+  // The catch-up, after w2 restarted and map 1 was re-run on w3 (attempt 1): the current
+  // locations numbered after 1. Map 1 waits for the fetch already in flight to w3.
+  MapLocations catch_up{1, 0, 4, {{1, 3, 1}, {2, 3, 0}}, 1, 3};
+  out = wdeliver(w, kCoord, catch_up, 5 * kMillisecond);
+  EXPECT_TRUE(sent<Fetch>(out).empty());
+  EXPECT_EQ(through(6 * kMillisecond), 3u);
+  // The lost forwarding arrives after all (it was only late): its stale location of map 1
+  // loses to the re-execution's, and a duplicate catch-up changes nothing.
+  out = wdeliver(w, kCoord, MapLocations{1, 0, 4, {{1, 2, 0}}, 1, 2}, 7 * kMillisecond);
+  EXPECT_TRUE(out.sends.empty()) << "no fetch from w2, whose output is gone";
+  out = wdeliver(w, kCoord, catch_up, 8 * kMillisecond);
+  EXPECT_TRUE(out.sends.empty());
+  EXPECT_EQ(through(9 * kMillisecond), 3u);
+
+  out = wdeliver(w, 3, FetchReply{0, 4, {{2, 3, 0}}, {}, part, {}}, 10 * kMillisecond);
+  auto fetches = sent<Fetch>(out);
+  ASSERT_EQ(fetches.size(), 1u);
+  EXPECT_EQ(fetches[0].first, 3);
+  ASSERT_EQ(fetches[0].second.maps.size(), 1u);
+  EXPECT_EQ(fetches[0].second.maps[0].map, 1);
+  EXPECT_EQ(fetches[0].second.maps[0].attempt, 1);
+  out = wdeliver(w, 3, FetchReply{0, 4, {{1, 3, 1}}, {}, part, {}}, 11 * kMillisecond);
+  ASSERT_EQ(out.compute.size(), 1u) << "every map output is in";
+  EXPECT_EQ(through(12 * kMillisecond), kNoLocationsNeeded) << "past its shuffle";
+}
+
+TEST(MapReduceWorker, MapLocationsBeforeItsAssignReduceCountTowardItsLocations) {
+  auto job = hand_job(modelled_config(), 3, {{2}, {3}, {3}}, 1);
+  Worker w = make_worker(1, job);
+  // Location 3 overtook the AssignReduce, which carries locations 1 and 2.
+  wdeliver(w, kCoord, MapLocations{1, 0, 4, {{2, 3, 0}}, 2, 3}, 0);
+  wdeliver(w, kCoord, AssignReduce{1, 0, 4, false, {{0, 2, 0}, {1, 3, 0}}, {}, 2}, kMillisecond);
+  WOut out = wdeliver(w, kCoord, Ping{1}, 2 * kMillisecond);
+  ASSERT_EQ(sent<Pong>(out).size(), 1u);
+  ASSERT_EQ(sent<Pong>(out)[0].second.running.size(), 1u);
+  EXPECT_EQ(sent<Pong>(out)[0].second.running[0].locations_through, 3u);
+}
+
+TEST(MapReduceCluster, LostMapLocations_EveryForwardingDropped_JobStillCompletes_3_1) {
+  // Every first forwarding of a location is lost: reducers learn locations only from their
+  // assignment and from the catch-ups their Pongs ask for.
+  testing::MrOptions o = real_options();
+  o.flops_per_s = 1e5;
+  testing::MrCluster cluster(o);
+  std::uint64_t dropped = 0;
+  cluster.set_filter([&](const testing::MrCluster::Env& env) {
+    const auto* m = std::get_if<MapLocations>(&env.msg);
+    const bool drop = m != nullptr && m->through == m->after + 1;
+    dropped += drop;
+    return !drop;
+  });
+  ASSERT_TRUE(cluster.run_until([&] { return cluster.job_done(); }, 300 * kSecond));
+  EXPECT_GT(dropped, 0u);
+  EXPECT_TRUE(cluster.events("worker_dead").empty());
+  expect_matches_sequential(cluster);
 }
 
 }  // namespace
